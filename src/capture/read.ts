@@ -1,0 +1,158 @@
+/**
+ * `readCapture`: a path, `-` (stdin) or a stream in, records out, one summary back. Regular files take the
+ * fast path (openSync/readSync straight into the parser's reused buffer, a synchronous inner loop); pipes,
+ * devices, stdin and caller streams are consumed asynchronously chunk by chunk. Both feed the same parser.
+ */
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { CHUNK_BYTES } from './chunk-buffer.js';
+import { CaptureError } from './errors.js';
+import { StreamingCaptureParser } from './parser.js';
+import type { RecordCallback } from './record-sink.js';
+import type { CaptureSummary } from './summary.js';
+
+/** Smallest buffer for a regular file; it still grows for a record larger than the file claimed to be. */
+const SMALL_FILE_BUFFER_BYTES = 64 * 1024;
+
+/** What `readCapture` reads: a file path, `-` for standard input, or a readable byte stream. */
+export type CaptureSource = string | NodeJS.ReadableStream;
+
+/** Options for `readCapture`. */
+export interface ReadCaptureOptions {
+  /**
+   * Called after each chunk is read: bytes read so far, and the file size when known (undefined for
+   * streams). Runs synchronously between chunks, so keep it cheap.
+   */
+  onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  /** Initial size of the reused buffer (default 1 MiB); mainly for tests of chunk boundaries. */
+  bufferBytes?: number | undefined;
+}
+
+/**
+ * Reads a whole capture, calling `onRecord` synchronously for each packet with ONE reused record whose `data`
+ * views the reader's buffer (valid only during the call).
+ *
+ * Rejects with CaptureError when the input cannot be opened or read before its header was accepted, has an
+ * unknown magic, or a broken first header. Damage later in the input never rejects: reading stops there and
+ * the summary's `damage` says why; every record before it has been delivered. Errors thrown by `onRecord`
+ * propagate unchanged.
+ *
+ * @param source - a file path, `-` for standard input, or a readable byte stream
+ */
+export async function readCapture(
+  source: CaptureSource,
+  onRecord: RecordCallback,
+  options: ReadCaptureOptions = {},
+): Promise<CaptureSummary> {
+  const parserFor = (path: string, bufferBytes?: number): StreamingCaptureParser =>
+    new StreamingCaptureParser(onRecord, { path, bufferBytes: options.bufferBytes ?? bufferBytes });
+  if (typeof source !== 'string') return readStream(source, parserFor('<stream>'), options);
+  // The global process.stdin, looked up per call so an embedding (or a test) can substitute it.
+  if (source === '-') return readStream(process.stdin, parserFor('-'), options);
+  const fd = openInput(source);
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw new CaptureError(source, 'is-a-directory', 'is a directory');
+    // Only regular files are safe for a synchronous loop: a FIFO or device could block the event loop.
+    if (stats.isFile()) return readOpenFile(fd, parserFor(source, fileBufferBytes(stats.size)), stats.size, options);
+  } finally {
+    closeSync(fd);
+  }
+  return readStream(createReadStream(source), parserFor(source), options);
+}
+
+/** A small file needs no 1 MiB buffer (test corpora are mostly tiny files); a big one gets 1 MiB reads. */
+function fileBufferBytes(sizeBytes: number): number {
+  return Math.min(CHUNK_BYTES, Math.max(SMALL_FILE_BUFFER_BYTES, sizeBytes));
+}
+
+function openInput(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    throw toCaptureError(path, err);
+  }
+}
+
+/** The fast path: the inner loop reads ~1 MiB at a time into the parser's buffer and parses in place. */
+function readOpenFile(
+  fd: number,
+  parser: StreamingCaptureParser,
+  sizeBytes: number,
+  options: ReadCaptureOptions,
+): CaptureSummary {
+  const buf = parser.buffer;
+  for (;;) {
+    parser.prepareWrite();
+    let readBytes: number;
+    try {
+      readBytes = readSync(fd, buf.bytes, buf.end, buf.freeBytes, null);
+    } catch (err) {
+      if (!parser.headerAccepted) throw toCaptureError(parser.path, err);
+      parser.failRead(errorText(err));
+      break;
+    }
+    if (readBytes === 0) break;
+    parser.commitWrite(readBytes);
+    options.onProgress?.(parser.bytesRead, sizeBytes);
+    if (parser.stopped) break;
+  }
+  return parser.end();
+}
+
+/** The stream path: each chunk is copied into the reused buffer; stops (and releases the stream) at damage. */
+async function readStream(
+  stream: NodeJS.ReadableStream,
+  parser: StreamingCaptureParser,
+  options: ReadCaptureOptions,
+): Promise<CaptureSummary> {
+  const iterator = stream[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      let step: IteratorResult<string | Buffer>;
+      try {
+        step = await iterator.next();
+      } catch (err) {
+        finished = true;
+        if (!parser.headerAccepted) throw toCaptureError(parser.path, err);
+        parser.failRead(errorText(err));
+        break;
+      }
+      if (step.done === true) {
+        finished = true;
+        break;
+      }
+      if (typeof step.value === 'string') {
+        throw new CaptureError(parser.path, 'read-failed', 'stream delivers text, not bytes (remove its encoding)');
+      }
+      parser.push(step.value);
+      options.onProgress?.(parser.bytesRead, undefined);
+      if (parser.stopped) break;
+    }
+  } finally {
+    // Stopping early (damage, or a throw from onRecord) must release the stream; a finished one needs nothing.
+    if (!finished) await iterator.return?.();
+  }
+  return parser.end();
+}
+
+/** Maps an OS error to the one-line CaptureError the CLI prints. */
+function toCaptureError(path: string, err: unknown): CaptureError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return new CaptureError(path, 'no-such-file', 'no such file');
+    case 'EACCES':
+    case 'EPERM':
+      return new CaptureError(path, 'permission-denied', 'permission denied');
+    case 'EISDIR':
+      return new CaptureError(path, 'is-a-directory', 'is a directory');
+    default:
+      return new CaptureError(path, 'read-failed', `cannot read: ${errorText(err)}`);
+  }
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n', 1)[0] ?? text;
+}

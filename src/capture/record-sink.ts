@@ -1,0 +1,95 @@
+/**
+ * State shared by the pcap and pcapng readers: the one reused CaptureRecord, the frame counter, the callback,
+ * what the file declared (interfaces, processes) and the damage that stopped it. Keeping it in one object lets
+ * both readers stay free of I/O and lets the parser build the summary the same way for both formats.
+ */
+import type { CaptureRecord } from '../types.js';
+import type { ChunkBuffer } from './chunk-buffer.js';
+import type { CaptureDamage, CaptureDamageCode, CaptureInterface, CaptureProcess, CaptureSummary } from './summary.js';
+
+/** Called once per packet record with the reused record; `rec.data` is valid only during the call. */
+export type RecordCallback = (rec: CaptureRecord) => void;
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** A blank record with every field present, so the object keeps one hidden class for the whole run. */
+export function createBlankRecord(): CaptureRecord {
+  return {
+    frame: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    tsDigits: 6,
+    linktype: 0,
+    capLenBytes: 0,
+    origLenBytes: 0,
+    data: EMPTY_BYTES,
+    interfaceId: 0,
+    interfaceName: undefined,
+    direction: 'unknown',
+    processName: undefined,
+    processId: undefined,
+    effectiveProcessName: undefined,
+    effectiveProcessId: undefined,
+  };
+}
+
+/** The reused record, the counters and what the file declared. */
+export class RecordSink {
+  /** The one record handed to the callback for every packet. */
+  readonly record: CaptureRecord = createBlankRecord();
+  /** Packet records delivered so far (the last `frame`). */
+  frames = 0;
+  /** Set once; readers stop at it. */
+  damage: CaptureDamage | null = null;
+  /** Interfaces in file order (summary). */
+  readonly interfaces: CaptureInterface[] = [];
+  /** Apple process-information blocks in file order (summary). */
+  readonly processes: CaptureProcess[] = [];
+
+  /**
+   * @param path - input name for CaptureError messages
+   * @param onRecord - consumer callback
+   */
+  constructor(
+    readonly path: string,
+    private readonly onRecord: RecordCallback,
+  ) {}
+
+  /** Numbers the filled-in record and hands it to the consumer. */
+  emit(): void {
+    this.frames += 1;
+    this.record.frame = this.frames;
+    this.onRecord(this.record);
+  }
+
+  /** Records the damage that stops this input; only the first is kept (it is where reading stopped). */
+  fail(code: CaptureDamageCode, offset: number, detail: string): void {
+    if (this.damage === null) this.damage = { code, offset, frame: this.frames + 1, detail };
+  }
+}
+
+/** The file-level facts a reader contributes to the summary. */
+export type FormatDescription = Pick<
+  CaptureSummary,
+  'format' | 'version' | 'byteOrder' | 'nanosecond' | 'variant' | 'sections'
+>;
+
+/**
+ * A format reader (pcap or pcapng) driven by the parser: it consumes whole records from the buffer window and
+ * says how many bytes it needs when the window holds only part of one.
+ */
+export interface FormatReader {
+  /** Bytes needed from `buf.start` before `parse` can make progress (drives buffer growth). */
+  readonly needBytes: number;
+  /** True once the file header was accepted; a failure after that is damage, not CaptureError. */
+  readonly headerAccepted: boolean;
+  /**
+   * Consumes every complete record in `buf`. Throws CaptureError only while the file header is not accepted;
+   * `eof` says no more input will come (so a short header is an error, not a wait).
+   */
+  parse(buf: ChunkBuffer, eof: boolean): void;
+  /** Called at end of input: reports damage for bytes left over inside a record. */
+  finish(buf: ChunkBuffer): void;
+  /** File-level facts for the summary. */
+  describe(): FormatDescription;
+}

@@ -1,0 +1,78 @@
+/**
+ * `udptrack analyze FILE|-`: replay a capture through a firewall's UDP memory and report the flows, their
+ * expirations and the inbound packets the model denies.
+ */
+import { analyzeCapture, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
+import { renderAnalyzeText } from '../../report/analyze.js';
+import { renderConnLogFooter, renderConnLogHeader, renderConnLogLine } from '../../report/conn-log.js';
+import { UsageError } from '../errors.js';
+import type { CliIo } from '../io.js';
+import { openInput, progressReporter } from '../input.js';
+
+/** Options of `analyze`, as commander parses them. */
+export interface AnalyzeCliOptions extends ProfileChoice {
+  format: 'text' | 'json' | 'ndjson' | 'conn';
+  local?: string[];
+  limit: string;
+  progress?: boolean;
+}
+
+/** Run `analyze`. */
+export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: CliIo): Promise<void> {
+  const profile = resolveProfile(options);
+  const limit = Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, not '${options.limit}'`);
+  const progress = progressReporter(file, io, options.progress);
+  const format = options.format;
+  const streaming = format === 'ndjson' || format === 'conn';
+  let connHeaderWritten = false;
+  let firstUs = -1;
+  const writeConnHeader = (): void => {
+    if (!connHeaderWritten) {
+      io.stdout.write(renderConnLogHeader(firstUs < 0 ? 0 : firstUs));
+      connHeaderWritten = true;
+    }
+  };
+  const report = await analyzeCapture(openInput(file, io), {
+    file,
+    profile,
+    localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
+    collect: !streaming,
+    onProgress: progress.update,
+    onPacket: () => progress.packets++,
+    onFirstPacket: (tsUs) => {
+      firstUs = tsUs;
+    },
+    onLocal:
+      format === 'ndjson'
+        ? (local) => io.stdout.write(`${JSON.stringify({ type: 'local', ...local, profile: profile.name })}\n`)
+        : undefined,
+    onFlowEnd:
+      format === 'ndjson'
+        ? (_flow, json) => io.stdout.write(`${JSON.stringify({ type: 'flow', ...json() })}\n`)
+        : format === 'conn'
+          ? (flow) => {
+              writeConnHeader();
+              io.stdout.write(`${renderConnLogLine(flow)}\n`);
+            }
+          : undefined,
+    onDenial: format === 'ndjson' ? (denial) => io.stdout.write(`${JSON.stringify({ type: 'denial', ...denial })}\n`) : undefined,
+  });
+  progress.done();
+  switch (format) {
+    case 'json': {
+      const { file: _file, ...doc } = report;
+      io.stdout.write(`${JSON.stringify({ file, ...doc }, null, 2)}\n`);
+      break;
+    }
+    case 'ndjson':
+      io.stdout.write(`${JSON.stringify({ type: 'stats', ...report.stats, local: report.local, profile: report.profile })}\n`);
+      break;
+    case 'conn':
+      writeConnHeader();
+      io.stdout.write(renderConnLogFooter(report.stats.last_ts === null ? 0 : Date.parse(report.stats.last_ts) * 1000));
+      break;
+    default:
+      io.stdout.write(renderAnalyzeText(report, { flows: limit, denials: limit }));
+  }
+}

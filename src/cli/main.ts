@@ -1,0 +1,15 @@
+/**
+ * Process entry point: binds the CLI to this process's streams and sets the exit code. The only place that touches
+ * process.exitCode (changesets: one exit site).
+ */
+import { StreamSink, type CliIo } from './io.js';
+import { runCli } from './program.js';
+
+const io: CliIo = {
+  stdout: new StreamSink(process.stdout),
+  stderr: new StreamSink(process.stderr),
+  stderrIsTty: process.stderr.isTTY === true,
+  stdin: process.stdin,
+};
+
+process.exitCode = await runCli(process.argv.slice(2), io);

@@ -1,0 +1,185 @@
+/**
+ * The command-line program: commander's definition of every command, their help, and the one place errors become
+ * exit codes. The only importer of commander. `runCli(argv, io)` is what tests call; `main.ts` binds it to the
+ * process.
+ *
+ * Exit codes: 0 ran to completion (damaged packets included); 1 a --fail-on condition held; 2 bad usage or an
+ * unreadable input.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { CaptureError } from '../pipeline/index.js';
+import { runAnalyze, type AnalyzeCliOptions } from './commands/analyze.js';
+import { runPackets, type PacketsOptions } from './commands/packets.js';
+import { runSimulate, type SimulateCliOptions } from './commands/simulate.js';
+import { PROFILES, ProfileError, describeTimeouts } from '../pipeline/index.js';
+import { ExitError, UsageError } from './errors.js';
+import type { CliIo } from './io.js';
+
+const VERSION = '0.1.0';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  ran to completion (damaged packets are counted, not fatal)
+  1  a --fail-on condition held
+  2  bad usage, or an input that is not a readable capture`;
+
+function buildProgram(io: CliIo): Command {
+  const program = new Command();
+  program
+    .name('udptrack')
+    .description(
+      'Track UDP "sessions" the way stateful firewalls do (pf, Little Snitch, nftables/conntrack) and explain\n' +
+        'why inbound UDP packets were denied.',
+    )
+    .version(VERSION)
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // One line per usage error, prefixed like every other error, with the way to more help on the same line.
+      outputError: (text, write) => write(`udptrack: ${text.replace(/^error: /, '').trimEnd()} (see udptrack --help)\n`),
+    })
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride();
+
+  program
+    .command('packets')
+    .summary('print every packet decoded to its UDP 5-tuple, like tcpdump -nn -e')
+    .description(
+      'Decode every record of a capture (pcap or pcapng, any byte order; pflog, NFLOG, PKTAP, Ethernet/VLAN,\n' +
+        'SLL/SLL2, NULL/LOOP, raw IP) and print one line per packet: time (UTC), interface and direction where\n' +
+        'the capture records them, the pf action and rule, the 5-tuple and length, and where decoding stopped\n' +
+        'when the packet is damaged. FILE may be - for standard input.',
+    )
+    .argument('<file>', 'capture file (pcap or pcapng), or - for standard input')
+    .addOption(new Option('--format <format>', 'text for people, json for one JSON object per line').default('text').choices(['text', 'json']))
+    .option('--udp-only', 'print only packets whose outermost IP layer carries UDP')
+    .option('--no-progress', 'never draw the progress line on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  udptrack packets capture.pcapng
+  sudo tcpdump -i pflog0 -U -w - | udptrack packets -
+  udptrack packets --format json pflog.pcap | jq 'select(.pflog.action == "block")'
+
+JSON fields: frame (1-based record number), ts (ISO-8601 UTC at the capture's precision), linktype, src, dst
+(IPv6 in RFC 5952 form), proto (outermost IP protocol), sport/dport (when it carries UDP), len (wire length),
+caplen, ifname, dir, pflog {action, reason, rule, subrule, anchor, ifname, dir, uid, pid}, nflog {group,
+prefix, hook, uid}, process {name, pid}, fragment, icmp {type, code, quoted}, issue {kind, code, layer, offset}.`,
+    )
+    .action(async (file: string, options: PacketsOptions & { progress: boolean }) => {
+      await runPackets(file, { ...options, progress: options.progress === false ? false : undefined }, io);
+    });
+
+  const profileHelp = PROFILES.map((p) => `  ${p.name.padEnd(9)} ${p.title}\n            ${describeTimeouts(p)}`).join('\n');
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+  program
+    .command('analyze')
+    .summary('replay a capture through a firewall model: flows, expirations, denied inbound packets')
+    .description(
+      'Replay a capture on packet time through the UDP memory of a firewall (pf, Linux conntrack, …): every flow\n' +
+        'with its service, when its state was created, refreshed and expired, and every inbound packet that\n' +
+        'arrived when no state matched — the packets a default-deny inbound policy drops. FILE may be - for stdin.',
+    )
+    .argument('<file>', 'capture file (pcap or pcapng), or - for standard input')
+    .addOption(new Option('--format <format>', 'text for people; json (one document: stats, flows, denials); ndjson (one record per line as the replay goes); conn (Zeek conn.log)').default('text').choices(['text', 'json', 'ndjson', 'conn']))
+    .option('--profile <name>', 'firewall model (see the list below)', 'pf')
+    .option('--udp-timeout <spec>', "override the profile's timeouts under its own key names, e.g. udp.single=60s or unreplied=3s,replied=5s (units ms, s, m, h)")
+    .option('--firewall-config <file>', 'take the timeouts from `pfctl -s timeouts`, `nft list ruleset` or `sysctl -a` output')
+    .option('--local <addr|cidr>', 'the protected host(s), comma-separated or repeated; default: inferred from the capture', collect)
+    .option('--limit <n>', 'rows per table in the text report', '50')
+    .option('--no-progress', 'never draw the progress line on stderr')
+    .addHelpText(
+      'after',
+      `
+Profiles (--profile NAME; keys for --udp-timeout under each):
+${profileHelp}
+
+The local side is the host whose inbound traffic is filtered. Without --local it comes from the capture's own
+direction marks (pflog, NFLOG, SLL, pcapng epb_flags, PKTAP), else from the address with the most UDP peers; the
+report always says which addresses it took and why.
+
+Examples:
+  udptrack analyze capture.pcapng
+  udptrack analyze --profile linux --udp-timeout replied=60s --local 192.168.1.10 wifi.pcap
+  udptrack analyze --firewall-config <(pfctl -s timeouts) --format json en0.pcap
+  udptrack analyze --format conn trace.pcap > conn.log`,
+    )
+    .action(async (file: string, options: AnalyzeCliOptions & { progress: boolean }) => {
+      await runAnalyze(file, { ...options, progress: options.progress === false ? false : undefined }, io);
+    });
+
+  program
+    .command('simulate')
+    .summary('replay one capture under several firewall models or timeouts and compare the denials')
+    .description(
+      'Replay a capture once under several profiles (--profile pf --profile linux …, or --all) and report, per\n' +
+        'profile, the inbound packets it would deny and the flows it would break. --sweep tries a range of values\n' +
+        'for one timeout and finds the smallest that denies nothing legitimate; long-lived flows get the keepalive\n' +
+        'interval that keeps them alive under each profile.',
+    )
+    .argument('<file>', 'capture file (pcap or pcapng), or - for standard input')
+    .addOption(new Option('--format <format>', 'text for people, json for machines').default('text').choices(['text', 'json']))
+    .option('--profile <name[:spec]>', 'a profile to run, repeatable; NAME:key=value,… gives it its own overrides (default: pf and linux)', collect)
+    .option('--all', 'run every built-in profile')
+    .option('--udp-timeout <spec>', 'overrides applied to every profile that has those keys')
+    .option('--sweep <key=from..to[/step]>', 'try a range of values for one timeout key, e.g. replied=2s..300s or udp.single=10s..60s/5s')
+    .option('--local <addr|cidr>', 'the protected host(s); default: inferred from the capture', collect)
+    .option('--no-progress', 'never draw the progress line on stderr')
+    .addHelpText(
+      'after',
+      `
+Profiles: ${PROFILES.map((p) => p.name).join(', ')} (see udptrack analyze --help for their keys).
+
+Examples:
+  udptrack simulate --all laptop.pcap
+  udptrack simulate --profile pf --profile linux:replied=60s --format json vpn.pcapng
+  udptrack simulate --profile linux --sweep replied=2s..300s vpn.pcap`,
+    )
+    .action(async (file: string, options: SimulateCliOptions & { progress: boolean }) => {
+      await runSimulate(file, { ...options, progress: options.progress === false ? false : undefined }, io);
+    });
+
+  return program;
+}
+
+/**
+ * Run the CLI with `argv` (without node and script) and return the exit code. Never throws for user errors:
+ * they become one line on stderr and exit 2.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  let exitCode = 0;
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    exitCode = exitCodeFor(error, io);
+  }
+  await io.stdout.flush();
+  await io.stderr.flush();
+  return exitCode;
+}
+
+function exitCodeFor(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander with exit code 0; its own message is already printed.
+    if (error.exitCode === 0) return 0;
+    return 2;
+  }
+  if (error instanceof CaptureError) {
+    io.stderr.write(`udptrack: ${error.path}: ${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof ProfileError) {
+    io.stderr.write(`udptrack: ${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof UsageError) {
+    io.stderr.write(`udptrack: ${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof ExitError) return error.exitCode;
+  // Not a known error: a bug. Re-throw so it is seen, not swallowed (knip cli.ts).
+  throw error;
+}

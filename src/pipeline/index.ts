@@ -1,0 +1,10 @@
+/**
+ * The pipelines the CLI and library callers run, and the input error they may raise.
+ */
+export { CaptureError, type CaptureSource, type CaptureSummary } from '../capture/index.js';
+export { walkPackets, type PacketWalkOptions, type PacketWalkResult } from './packets.js';
+export { analyzeCapture, type AnalyzeOptions } from './analyze.js';
+export { resolveProfile, resolveProfiles, ProfileError, PROFILES, describeTimeouts, type ProfileChoice, type TimeoutProfile } from './profiles.js';
+export { replayCapture, inferLocalSide, type ReplayOptions, type ReplayResult } from './replay.js';
+export { simulateCapture, type SimulateOptions } from './simulate.js';
+export { parseSweep as parseSweepSpec } from '../flow/profiles.js';

@@ -1,0 +1,193 @@
+/**
+ * The replay behind `analyze` and `simulate`: capture → decode → one flow table per profile, on packet time.
+ * One decode feeds every table, so ten profiles cost one read of the file. The local side comes from `--local`,
+ * or is inferred from a bounded look-ahead at the start of the capture (the only packets ever copied), and the
+ * result always says which addresses were taken as local and why.
+ */
+import { readCapture, type CaptureSource, type CaptureSummary } from '../capture/index.js';
+import { formatAddress } from '../address.js';
+import { guessService } from '../decode/app/fingerprint.js';
+import { PacketDecoder } from '../decode/packet.js';
+import { countPacket, createPacketStats } from '../decode/stats.js';
+import { LocalSide } from '../flow/local.js';
+import type { TimeoutProfile } from '../flow/profiles.js';
+import { FlowTable, type Denial, type Flow, type FlowTableEvents, type StateEvent } from '../flow/table.js';
+import type { CaptureRecord, DecodedPacket, PacketStats } from '../types.js';
+
+/** How many packets (or bytes) the local-side look-ahead may hold. */
+const LOOKAHEAD_PACKETS = 20_000;
+const LOOKAHEAD_BYTES = 32 * 1024 * 1024;
+/** Packets of a flow inspected for a payload fingerprint before the port guess stands. */
+const FINGERPRINT_PACKETS = 8;
+
+/** What the caller gets told as the replay goes, per profile index. */
+export interface ReplayEvents {
+  onFlowEnd?: (profileIndex: number, flow: Flow) => void;
+  onDenial?: (profileIndex: number, denial: Denial) => void;
+  onStateEvent?: (profileIndex: number, flow: Flow, event: StateEvent) => void;
+  /** Called once the local side is known, before any flow event. */
+  onLocalSide?: (local: LocalSide) => void;
+  /** Called with the packet time of the first UDP packet replayed. */
+  onFirstPacket?: (tsUs: number) => void;
+}
+
+/** Options of a replay. */
+export interface ReplayOptions {
+  profiles: readonly TimeoutProfile[];
+  /** `--local` networks; empty to infer. */
+  localNetworks?: readonly string[] | undefined;
+  events?: ReplayEvents;
+  onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  /** Called for every record (progress counting). */
+  onPacket?: (() => void) | undefined;
+}
+
+/** What a replay returns. */
+export interface ReplayResult {
+  capture: CaptureSummary;
+  stats: PacketStats;
+  local: LocalSide;
+  tables: FlowTable[];
+  /** Packet time of the first and last packet, µs (-1 when none). */
+  firstUs: number;
+  lastUs: number;
+  /** UDP packets replayed through the tables. */
+  udpPackets: number;
+}
+
+/** Replay a capture through one flow table per profile. */
+export async function replayCapture(source: CaptureSource, options: ReplayOptions): Promise<ReplayResult> {
+  const decoder = new PacketDecoder();
+  const lookaheadDecoder = new PacketDecoder();
+  const stats = createPacketStats();
+  const events = options.events ?? {};
+  let tables: FlowTable[] = [];
+  let local: LocalSide | undefined =
+    options.localNetworks !== undefined && options.localNetworks.length > 0
+      ? new LocalSide('option', 'given with --local', options.localNetworks)
+      : undefined;
+  let firstUs = -1;
+  let lastUs = -1;
+  let udpPackets = 0;
+  const lookahead: CaptureRecord[] = [];
+  let lookaheadBytes = 0;
+
+  const startTables = (side: LocalSide): void => {
+    local = side;
+    events.onLocalSide?.(side);
+    tables = options.profiles.map((profile, index) => {
+      const tableEvents: FlowTableEvents = {};
+      if (events.onFlowEnd) tableEvents.onFlowEnd = (flow) => events.onFlowEnd!(index, flow);
+      if (events.onDenial) tableEvents.onDenial = (denial) => events.onDenial!(index, denial);
+      if (events.onStateEvent) tableEvents.onStateEvent = (flow, event) => events.onStateEvent!(index, flow, event);
+      return new FlowTable({ profile, local: side, events: tableEvents });
+    });
+  };
+
+  const replayPacket = (pkt: DecodedPacket): void => {
+    if (!pkt.hasUdp || pkt.ipProto !== 17 || pkt.portsFromFirstFragment) return;
+    const rec = pkt.record;
+    const tsUs = rec.tsSec * 1_000_000 + Math.floor(rec.tsNsec / 1000);
+    if (firstUs < 0) {
+      firstUs = tsUs;
+      events.onFirstPacket?.(tsUs);
+    }
+    if (tsUs > lastUs) lastUs = tsUs;
+    udpPackets++;
+    for (let i = 0; i < tables.length; i++) {
+      const table = tables[i]!;
+      table.advance(tsUs);
+      table.observe(pkt, tsUs);
+      const flow = table.last.flow;
+      if (flow !== undefined && flow.serviceBy !== 'payload' && flow.fromA.packets + flow.fromB.packets <= FINGERPRINT_PACKETS) {
+        const guess = guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort);
+        if (guess.by === 'payload' || (flow.serviceBy === '' && guess.by === 'port')) {
+          flow.service = guess.service;
+          flow.serviceBy = guess.by;
+        }
+      }
+    }
+  };
+
+  const flushLookahead = (): void => {
+    startTables(local ?? inferLocalSide(lookahead));
+    for (const record of lookahead) replayPacket(decoder.decode(record));
+    lookahead.length = 0;
+  };
+
+  const capture = await readCapture(
+    source,
+    (record) => {
+      options.onPacket?.();
+      if (tables.length === 0 && local !== undefined) startTables(local);
+      if (tables.length > 0) {
+        const pkt = decoder.decode(record);
+        countPacket(stats, pkt);
+        replayPacket(pkt);
+        return;
+      }
+      // Look-ahead: count every record now, replay once the local side is known.
+      countPacket(stats, lookaheadDecoder.decode(record));
+      lookahead.push({ ...record, data: record.data.slice() });
+      lookaheadBytes += record.data.length;
+      if (lookahead.length >= LOOKAHEAD_PACKETS || lookaheadBytes >= LOOKAHEAD_BYTES) flushLookahead();
+    },
+    { onProgress: options.onProgress },
+  );
+  if (tables.length === 0) flushLookahead();
+  for (const table of tables) table.finish();
+  return { capture, stats, local: local!, tables, firstUs, lastUs, udpPackets };
+}
+
+/**
+ * The local side from what the capture says. Direction recorded by the capture (pflog dir, NFLOG hook, SLL packet
+ * type, pcapng epb_flags, PKTAP) names it outright: destinations of inbound and sources of outbound unicast
+ * packets. Otherwise, the address that talks to the most distinct peers is taken as this host (IPv4, and IPv6 when
+ * one address has at least two peers), which is right for a capture on a host's own interface.
+ */
+export function inferLocalSide(records: readonly CaptureRecord[]): LocalSide {
+  const decoder = new PacketDecoder();
+  const byDirection = new Map<string, number>();
+  const peers = new Map<string, Set<string>>();
+  for (const record of records) {
+    const pkt = decoder.decode(record);
+    if (pkt.ipVersion === 0 || pkt.srcAddrOffset < 0) continue;
+    const version = pkt.ipVersion;
+    const src = formatAddress(pkt.data, pkt.srcAddrOffset, version);
+    const dst = formatAddress(pkt.data, pkt.dstAddrOffset, version);
+    if (pkt.direction === 'in' && isUnicast(dst)) byDirection.set(dst, (byDirection.get(dst) ?? 0) + 1);
+    else if (pkt.direction === 'out' && isUnicast(src)) byDirection.set(src, (byDirection.get(src) ?? 0) + 1);
+    if (!pkt.hasUdp) continue;
+    if (isUnicast(src) && isUnicast(dst)) {
+      addPeer(peers, src, `${dst}.${pkt.dstPort}`);
+      addPeer(peers, dst, `${src}.${pkt.srcPort}`);
+    }
+  }
+  if (byDirection.size > 0) {
+    const addresses = [...byDirection.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([a]) => a);
+    return new LocalSide('capture-direction', 'the capture records each packet\'s direction (destinations of inbound, sources of outbound packets)', addresses);
+  }
+  const ranked = [...peers.entries()].map(([addr, set]) => [addr, set.size] as const).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const chosen: string[] = [];
+  const v4 = ranked.find(([addr]) => !addr.includes(':'));
+  if (v4 !== undefined) chosen.push(v4[0]);
+  const v6 = ranked.find(([addr, count]) => addr.includes(':') && count >= 2);
+  if (v6 !== undefined) chosen.push(v6[0]);
+  if (chosen.length === 0) return new LocalSide('none', 'no unicast UDP traffic to infer it from; use --local');
+  return new LocalSide('most-flows', `the address${chosen.length > 1 ? 'es' : ''} with the most UDP peers in the first ${records.length} packets; use --local to choose`, chosen);
+}
+
+function addPeer(peers: Map<string, Set<string>>, addr: string, peer: string): void {
+  let set = peers.get(addr);
+  if (set === undefined) {
+    set = new Set();
+    peers.set(addr, set);
+  }
+  set.add(peer);
+}
+
+function isUnicast(addr: string): boolean {
+  if (addr.includes(':')) return !addr.startsWith('ff') && addr !== '::';
+  const first = Number(addr.split('.')[0]);
+  return addr !== '0.0.0.0' && addr !== '255.255.255.255' && !(first >= 224 && first <= 239);
+}

@@ -1,0 +1,174 @@
+/**
+ * `simulate`: one pass over a capture, one flow table per profile (and per swept value), so users see how each
+ * firewall — or each timeout — would have treated the same traffic. A denial counts as *legitimate* traffic lost
+ * when it arrives on a 5-tuple the local side had state for (reason state-expired or purge-window): the reply
+ * stream of a flow the host opened. Unsolicited packets and LAN multicast are denied under any timeout.
+ */
+import type { CaptureSource, CaptureSummary } from '../capture/index.js';
+import { formatAddress } from '../address.js';
+import { ProfileError, getProfile, steadyStateTimeoutUs, timeoutsInSeconds, withOverrides, type SweepSpec, type TimeoutProfile } from '../flow/profiles.js';
+import type { Denial, Flow } from '../flow/table.js';
+import type { LocalJson } from '../report/analyze.js';
+import type { SimulateReport, SimulatedDenialJson } from '../report/simulate.js';
+import { formatIsoFromUs } from '../report/time.js';
+import { formatDurationSpec } from '../flow/duration.js';
+import { replayCapture } from './replay.js';
+
+/** Options of simulate. */
+export interface SimulateOptions {
+  profiles: readonly TimeoutProfile[];
+  sweep?: SweepSpec | undefined;
+  localNetworks?: readonly string[] | undefined;
+  onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  onPacket?: (() => void) | undefined;
+}
+
+interface Variant {
+  profile: TimeoutProfile;
+  base: number;
+  sweepValueUs: number | undefined;
+  denied: SimulatedDenialJson[];
+  window: SimulatedDenialJson[];
+  legitimate: number;
+  brokenFlows: Set<number>;
+}
+
+/** Flows that lived this long (first to last packet over all their records) are "long-lived" for keepalive advice. */
+const LONG_LIVED_US = 60_000_000;
+
+/** Replay once under every profile (and every swept value) and compare. */
+export async function simulateCapture(source: CaptureSource, options: SimulateOptions): Promise<SimulateReport & { capture: CaptureSummary }> {
+  const variants: Variant[] = [];
+  options.profiles.forEach((profile, base) => {
+    variants.push({ profile, base, sweepValueUs: undefined, denied: [], window: [], legitimate: 0, brokenFlows: new Set() });
+  });
+  const sweep = options.sweep;
+  if (sweep !== undefined) {
+    const swept = options.profiles.filter((p) => p.keys.some((k) => k.name === sweep.key && k.kind === 'duration'));
+    if (swept.length === 0) {
+      throw new ProfileError(
+        `--sweep key '${sweep.key}' is not a timeout of ${options.profiles.map((p) => p.name).join(', ')}`,
+      );
+    }
+    for (const profile of swept) {
+      const base = options.profiles.indexOf(profile);
+      for (const valueUs of sweep.valuesUs) {
+        variants.push({
+          profile: withOverrides(profile, `${sweep.key}=${formatDurationSpec(valueUs)}`),
+          base,
+          sweepValueUs: valueUs,
+          denied: [],
+          window: [],
+          legitimate: 0,
+          brokenFlows: new Set(),
+        });
+      }
+    }
+  }
+  // One more table that never forgets (24 h): the longest silences of each 5-tuple, for keepalive advice.
+  const observer = withOverrides(getProfile('zeek'), 'inactivity=24h');
+  const tuples = new Map<string, { flow: Flow; key: string; firstUs: number; lastUs: number; maxGapUs: number; service: string; local: string; remote: string }>();
+  const result = await replayCapture(source, {
+    profiles: [...variants.map((v) => v.profile), observer],
+    localNetworks: options.localNetworks,
+    onProgress: options.onProgress,
+    onPacket: options.onPacket,
+    events: {
+      onDenial: (index, denial) => {
+        const variant = variants[index];
+        if (variant === undefined) return;
+        if (denial.verdict === 'window') {
+          variant.window.push(denialJson(denial));
+          return;
+        }
+        variant.denied.push(denialJson(denial));
+        if (denial.reason !== 'never-seen') {
+          variant.legitimate++;
+          if (denial.previous !== undefined) variant.brokenFlows.add(denial.previous.flowId);
+          else variant.brokenFlows.add(denial.flowId);
+        }
+      },
+      onFlowEnd: (index, flow) => {
+        if (index !== variants.length || flow.localSide === undefined) return;
+        const local = flow.localSide === 'a' ? `${formatAddress(flow.addrA, 0, flow.ipVersion)}:${flow.portA}` : `${formatAddress(flow.addrB, 0, flow.ipVersion)}:${flow.portB}`;
+        const remote = flow.localSide === 'a' ? `${formatAddress(flow.addrB, 0, flow.ipVersion)}:${flow.portB}` : `${formatAddress(flow.addrA, 0, flow.ipVersion)}:${flow.portA}`;
+        tuples.set(`${flow.id}`, { flow, key: `${local}|${remote}`, firstUs: flow.firstUs, lastUs: flow.lastUs, maxGapUs: flow.maxGapUs, service: flow.service, local, remote });
+      },
+    },
+  });
+
+  const profiles = variants
+    .filter((v) => v.sweepValueUs === undefined)
+    .map((v) => ({
+      name: v.profile.name,
+      title: v.profile.title,
+      timeouts: timeoutsInSeconds(v.profile),
+      denied: v.denied,
+      denied_total: v.denied.length,
+      denied_legitimate: v.legitimate,
+      flows_broken: v.brokenFlows.size,
+      purge_window: v.window,
+    }));
+
+  let sweepReport: SimulateReport['sweep'];
+  if (sweep !== undefined) {
+    sweepReport = options.profiles
+      .map((profile, base) => {
+        const rows = variants.filter((v) => v.base === base && v.sweepValueUs !== undefined);
+        if (rows.length === 0) return undefined;
+        const values = rows.map((v) => ({ value_s: v.sweepValueUs! / 1e6, denied_total: v.denied.length, denied_legitimate: v.legitimate, flows_broken: v.brokenFlows.size }));
+        const firstClean = values.find((v) => v.denied_legitimate === 0);
+        return { profile: profile.name, key: sweep.key, values, smallest_clean_s: firstClean === undefined ? null : firstClean.value_s };
+      })
+      .filter((s) => s !== undefined);
+  }
+
+  const keepalive = [...tuples.values()]
+    .filter((t) => t.lastUs - t.firstUs >= LONG_LIVED_US)
+    .sort((a, b) => a.firstUs - b.firstUs || a.flow.id - b.flow.id)
+    .map((t) => ({
+      flow: t.flow.id,
+      local: t.local,
+      remote: t.remote,
+      service: t.service,
+      duration_s: (t.lastUs - t.firstUs) / 1e6,
+      longest_gap_s: t.maxGapUs / 1e6,
+      profiles: options.profiles.map((profile) => {
+        const steadyUs = steadyStateTimeoutUs(profile);
+        // Half the steady-state timeout leaves room for one lost keepalive (behaviour.md §3.5: ping ≤ ½ × timeout).
+        return {
+          name: profile.name,
+          steady_timeout_s: steadyUs / 1e6,
+          keepalive_s: Math.max(1, Math.floor(steadyUs / 2e6)),
+          gap_survives: t.maxGapUs < steadyUs,
+        };
+      }),
+    }));
+
+  const local: LocalJson = { addresses: result.local.networks, source: result.local.source, reason: result.local.reason };
+  return {
+    capture: result.capture,
+    local,
+    packets: result.stats.total,
+    udp_packets: result.udpPackets,
+    first_ts: result.firstUs < 0 ? null : formatIsoFromUs(result.firstUs),
+    last_ts: result.lastUs < 0 ? null : formatIsoFromUs(result.lastUs),
+    profiles,
+    sweep: sweepReport,
+    keepalive,
+    stats: result.stats,
+  };
+}
+
+function denialJson(denial: Denial): SimulatedDenialJson {
+  return {
+    frame: denial.frame,
+    ts: formatIsoFromUs(denial.tsUs),
+    src: formatAddress(denial.src, 0, denial.ipVersion),
+    sport: denial.srcPort,
+    dst: formatAddress(denial.dst, 0, denial.ipVersion),
+    dport: denial.dstPort,
+    verdict: denial.verdict,
+    reason: denial.reason,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The command line end to end: exit codes and one-line errors for bad input (never a stack trace), damaged files
+ * keep what came before the damage, standard input equals the file, and the built binary is wired up.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCliCaptured, spawnCli } from '../helpers/cli.js';
+
+const OPENVPN = join(REPO_ROOT, 'fixtures/pcap/openvpn-idle.pcap');
+const PFLOG = join(REPO_ROOT, 'fixtures/pflog/macos-sleep.pcap');
+const scratch = mkdtempSync(join(tmpdir(), 'udptrack-cli-'));
+
+function expectOneLineError(result: { exitCode: number; stdout: string; stderr: string }, pattern: RegExp): void {
+  expect(result.exitCode).toBe(2);
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('bad input: one line on stderr, exit 2', () => {
+  it('a missing file', async () => {
+    expectOneLineError(await runCliCaptured(['packets', join(scratch, 'nope.pcap')]), /^udptrack: .*nope\.pcap: .*(no such file|not found)/i);
+  });
+
+  it('a file that is not a capture', async () => {
+    expectOneLineError(await runCliCaptured(['packets', join(REPO_ROOT, 'README.md')]), /^udptrack: .*README\.md: not a capture/i);
+  });
+
+  it('an empty file', async () => {
+    const empty = join(scratch, 'empty.pcap');
+    writeFileSync(empty, '');
+    expectOneLineError(await runCliCaptured(['packets', empty]), /empty/i);
+  });
+
+  it('a broken file header', async () => {
+    const broken = join(scratch, 'broken.pcap');
+    writeFileSync(broken, readFileSync(OPENVPN).subarray(0, 20));
+    expectOneLineError(await runCliCaptured(['analyze', broken]), /truncated file header|20 of 24/i);
+  });
+
+  it('an unknown option, format, profile, key or duration', async () => {
+    expectOneLineError(await runCliCaptured(['packets', '--bogus', OPENVPN]), /unknown option '--bogus'/);
+    expectOneLineError(await runCliCaptured(['packets', '--format', 'xml', OPENVPN]), /--format.*xml|Allowed choices/);
+    expectOneLineError(await runCliCaptured(['analyze', '--profile', 'cisco', OPENVPN]), /unknown profile 'cisco'; known profiles: pf, linux/);
+    expectOneLineError(await runCliCaptured(['analyze', '--udp-timeout', 'replied=30s', OPENVPN]), /unknown key 'replied' for profile pf; its keys: udp\.first/);
+    expectOneLineError(await runCliCaptured(['analyze', '--profile', 'linux', '--udp-timeout', 'replied=soon', OPENVPN]), /'replied=soon': not a duration/);
+    expectOneLineError(await runCliCaptured(['analyze', '--firewall-config', join(scratch, 'missing.conf'), OPENVPN]), /cannot read firewall config/);
+    expectOneLineError(await runCliCaptured(['simulate', '--sweep', 'replied=5s', OPENVPN]), /--sweep 'replied=5s': expected KEY=FROM\.\.TO/);
+  });
+
+  it('an unreadable firewall config says what is accepted', async () => {
+    const conf = join(scratch, 'nothing.conf');
+    writeFileSync(conf, 'hello\n');
+    expectOneLineError(await runCliCaptured(['analyze', '--firewall-config', conf, OPENVPN]), /no UDP timeouts found; expected `pfctl -s timeouts` output/);
+  });
+});
+
+describe('damaged captures keep what came before the damage', () => {
+  it('a record cut part-way: earlier packets are reported, exit 0', async () => {
+    const bytes = readFileSync(OPENVPN);
+    const cut = join(scratch, 'cut.pcap');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
+    const result = await runCliCaptured(['packets', '--format', 'json', cut]);
+    expect(result.exitCode).toBe(0);
+    const frames = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { frame: number });
+    expect(frames).toHaveLength(33);
+    expect(result.stderr).toMatch(/pcap-record-past-eof/);
+    const text = await runCliCaptured(['packets', cut]);
+    expect(text.stdout).toMatch(/capture damaged at byte \d+: pcap-record-past-eof/);
+  });
+});
+
+describe('standard input', () => {
+  it('`-` reads the same packets as the file', async () => {
+    const fromFile = await runCliCaptured(['packets', '--format', 'json', PFLOG]);
+    const fromStdin = await runCliCaptured(['packets', '--format', 'json', '-'], readFileSync(PFLOG));
+    expect(fromStdin.exitCode).toBe(0);
+    expect(fromStdin.stdout).toBe(fromFile.stdout);
+  });
+});
+
+describe('packets --format json fields', () => {
+  it('has frame, ts at capture precision, linktype, addresses, proto, ports, len and pflog metadata', async () => {
+    const result = await runCliCaptured(['packets', '--format', 'json', PFLOG]);
+    const first = JSON.parse(result.stdout.split('\n')[2]!) as Record<string, unknown>;
+    expect(first).toMatchObject({
+      frame: 3,
+      ts: '2026-11-20T08:10:40.200000Z',
+      linktype: 117,
+      src: '198.51.100.7',
+      dst: '192.168.1.10',
+      proto: 17,
+      sport: 1194,
+      dport: 51234,
+      len: 152,
+      ifname: 'en0',
+      dir: 'in',
+      pflog: { action: 'block', reason: 'match', rule: 0, ifname: 'en0', dir: 1 },
+    });
+    const v6 = JSON.parse(result.stdout.split('\n')[6]!) as Record<string, unknown>;
+    expect(v6).toMatchObject({ src: 'fe80::1c2b:3ff:fe4a:1', dst: 'ff02::fb', sport: 5353, dport: 5353 });
+  });
+});
+
+describe('the built binary', () => {
+  it('--help teaches and exits 0; a bad file exits 2 with one line', () => {
+    const help = spawnCli(['--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes:/);
+    const analyzeHelp = spawnCli(['analyze', '--help']);
+    expect(analyzeHelp.stdout).toMatch(/Profiles \(--profile NAME/);
+    const bad = spawnCli(['packets', join(REPO_ROOT, 'package.json')]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('reads a capture from a pipe', () => {
+    const result = spawnCli(['packets', '-'], readFileSync(PFLOG));
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/en0 in rule 0\/match: block 198\.51\.100\.7\.1194 > 192\.168\.1\.10\.51234: UDP, length 60/);
+  });
+});

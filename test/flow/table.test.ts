@@ -1,0 +1,175 @@
+/**
+ * The state machines of each profile, pinned with the packet sequences of ../shared/docs/behaviour.md §1:
+ * pf's single-reply trap on udp.single, the purge-lag window, adaptive scaling; Linux's 2-second stream rule;
+ * RFC 4787's outbound-only refresh.
+ */
+import { describe, expect, it } from 'vitest';
+import { LocalSide } from '../../src/flow/local.js';
+import { getProfile, withOverrides, type TimeoutProfile } from '../../src/flow/profiles.js';
+import { FlowTable, type Denial, type Flow, type Verdict } from '../../src/flow/table.js';
+import { SCRIPT_T0_US, udpPacket } from '../helpers/packets.js';
+
+const CLIENT = '192.168.1.10';
+const SERVER = '198.51.100.7';
+const out = (t: number) => ({ t, src: CLIENT, sport: 51234, dst: SERVER, dport: 1194 });
+const inb = (t: number) => ({ t, src: SERVER, sport: 1194, dst: CLIENT, dport: 51234 });
+
+function replay(profile: TimeoutProfile, script: ReturnType<typeof out>[]) {
+  const denials: Denial[] = [];
+  const ended: Flow[] = [];
+  const table = new FlowTable({
+    profile,
+    local: new LocalSide('option', 'test', [CLIENT]),
+    events: { onDenial: (d) => denials.push(d), onFlowEnd: (f) => ended.push(f) },
+  });
+  const verdicts: Verdict[] = [];
+  const keys: string[] = [];
+  for (const step of script) {
+    const { pkt, tsUs } = udpPacket(step);
+    table.advance(tsUs);
+    verdicts.push(table.observe(pkt, tsUs));
+    keys.push(table.last.flow?.timeoutKey ?? '');
+  }
+  table.finish();
+  return { verdicts, keys, denials, ended, table };
+}
+
+describe('pf', () => {
+  const pf = getProfile('pf');
+
+  it('walks first → single → multiple exactly as pf.c does', () => {
+    // A→B creates SINGLE:NO_TRAFFIC on udp.first; A→B again: udp.single; B→A: MULTIPLE:SINGLE still udp.single;
+    // A→B: MULTIPLE:MULTIPLE on udp.multiple.
+    const r = replay(pf, [out(0), out(1), inb(2), out(3)]);
+    expect(r.keys).toEqual(['udp.first', 'udp.single', 'udp.single', 'udp.multiple']);
+    expect(r.verdicts).toEqual(['pass', 'pass', 'pass', 'pass']);
+  });
+
+  it('single-reply trap: the opener sent once, the peer streams → stays on udp.single (30 s)', () => {
+    const r = replay(pf, [out(0), inb(1), inb(11), inb(21), inb(31), inb(65), inb(105)]);
+    expect(r.keys.slice(1, 5)).toEqual(['udp.single', 'udp.single', 'udp.single', 'udp.single']);
+    // 31 → 65 is a 34 s gap: past udp.single (30 s) but inside the 10 s purge window.
+    expect(r.verdicts[5]).toBe('window');
+    // 65 → 105 is 40 s: past 30 + 10 → denied.
+    expect(r.verdicts[6]).toBe('deny');
+    expect(r.denials.map((d) => d.reason)).toEqual(['purge-window', 'state-expired']);
+    expect(r.denials[1]!.previous).toMatchObject({ timeoutKey: 'udp.single', timeoutUs: 30_000_000, localSent: true, packetsFromLocal: 1 });
+  });
+
+  it('the same stream with the opener sending again sits on udp.multiple (60 s) and survives a 50 s gap', () => {
+    const r = replay(pf, [out(0), inb(1), out(2), inb(3), inb(53)]);
+    expect(r.keys[3]).toBe('udp.multiple');
+    expect(r.verdicts[4]).toBe('pass');
+  });
+
+  it('purge-lag window is interval wide: 39.9 s after last packet on udp.single may still pass, 40 s does not', () => {
+    expect(replay(pf, [out(0), inb(1), inb(40.9)]).verdicts[2]).toBe('window');
+    expect(replay(pf, [out(0), inb(1), inb(41)]).verdicts[2]).toBe('deny');
+    // interval=0 makes expiry exact.
+    expect(replay(withOverrides(pf, 'interval=0'), [out(0), inb(1), inb(31)]).verdicts[2]).toBe('deny');
+    expect(replay(withOverrides(pf, 'interval=0'), [out(0), inb(1), inb(30.99)]).verdicts[2]).toBe('pass');
+  });
+
+  it('adaptive scaling: 9000 states between start 6000 and end 12000 halve every timeout', () => {
+    const scaled = withOverrides(pf, 'states=9000,interval=0');
+    // udp.single 30 s → 15 s.
+    expect(replay(scaled, [out(0), inb(1), inb(15.9)]).verdicts[2]).toBe('pass');
+    expect(replay(scaled, [out(0), inb(1), inb(16.1)]).verdicts[2]).toBe('deny');
+    // At adaptive.end everything expires at once.
+    expect(replay(withOverrides(pf, 'states=12000,interval=0'), [out(0), inb(0.5)]).verdicts[1]).toBe('deny');
+  });
+
+  it('an inbound packet with no state is denied and does not create state', () => {
+    const r = replay(pf, [inb(0), inb(1)]);
+    expect(r.verdicts).toEqual(['deny', 'deny']);
+    expect(r.denials.map((d) => d.reason)).toEqual(['never-seen', 'never-seen']);
+    expect(r.ended).toHaveLength(1);
+    expect(r.ended[0]!.deniedPackets).toBe(2);
+  });
+});
+
+describe('linux conntrack', () => {
+  const linux = getProfile('linux');
+
+  it('2-second rule: a reply within 2 s keeps the entry on unreplied (30 s) until a packet after 2 s', () => {
+    // DNS-like: request, reply at 0.1 s, nothing more → expires 30 s after the reply.
+    const r = replay(linux, [out(0), inb(0.1), inb(30.2)]);
+    expect(r.keys.slice(0, 2)).toEqual(['unreplied', 'unreplied']);
+    expect(r.verdicts[2]).toBe('deny');
+    // A packet at 1.5 s (reply seen, but < 2 s after creation) still refreshes to 30 s.
+    const early = replay(linux, [out(0), inb(0.1), out(1.5), inb(31.6)]);
+    expect(early.keys[2]).toBe('unreplied');
+    expect(early.verdicts[3]).toBe('deny');
+    // A packet at 2.5 s enters the stream state: 120 s.
+    const stream = replay(linux, [out(0), inb(0.1), out(2.5), inb(100)]);
+    expect(stream.keys[2]).toBe('replied');
+    expect(stream.verdicts[3]).toBe('pass');
+  });
+
+  it('the reply itself refreshes to unreplied; only the next packet gets replied', () => {
+    const r = replay(linux, [out(0), inb(5), inb(6)]);
+    expect(r.keys).toEqual(['unreplied', 'unreplied', 'replied']);
+  });
+
+  it('expiry is exact (no purge lag): 30 s after the last packet the entry is gone', () => {
+    expect(replay(linux, [out(0), inb(29.99)]).verdicts[1]).toBe('pass');
+    expect(replay(linux, [out(0), inb(30)]).verdicts[1]).toBe('deny');
+  });
+
+  it('linux-4 has no 2-second rule: the packet after the reply is on 180 s', () => {
+    const r = replay(getProfile('linux-4'), [out(0), inb(0.1), out(0.2), inb(170)]);
+    expect(r.keys[2]).toBe('replied');
+    expect(r.verdicts[3]).toBe('pass');
+  });
+
+  it('nft ct timeout values from --udp-timeout', () => {
+    const nft = withOverrides(getProfile('nft'), 'unreplied=3s,replied=5s');
+    const r = replay(nft, [out(0), inb(0.5), out(2.5), inb(7.4), inb(12.5)]);
+    expect(r.verdicts).toEqual(['pass', 'pass', 'pass', 'pass', 'deny']);
+  });
+});
+
+describe('other profiles', () => {
+  it('rfc4787 refreshes on outbound only: inbound keepalives do not keep a NAT mapping', () => {
+    const nat = withOverrides(getProfile('rfc4787'), 'mapping=120s');
+    const r = replay(nat, [out(0), inb(60), inb(119), inb(121)]);
+    expect(r.verdicts).toEqual(['pass', 'pass', 'pass', 'deny']);
+  });
+
+  it('suricata moves to established once both directions are seen', () => {
+    const r = replay(getProfile('suricata'), [out(0), inb(1), inb(250)]);
+    expect(r.keys.slice(0, 2)).toEqual(['new', 'established']);
+    expect(r.verdicts[2]).toBe('pass');
+  });
+
+  it('expired flows are reported with their timeout and dropped as the replay goes', () => {
+    const r = replay(getProfile('zeek'), [out(0), inb(1), out(200)]);
+    expect(r.ended.map((f) => [f.endReason, (f.endUs - SCRIPT_T0_US) / 1e6])).toEqual([
+      ['idle-timeout', 61],
+      ['end-of-input', 200],
+    ]);
+    expect(r.ended[0]!.history.map((h) => h.event)).toEqual(['created', 'expired']);
+  });
+});
+
+describe('hash table', () => {
+  it('keeps thousands of flows apart and finds each again (IPv4 and IPv6)', () => {
+    const table = new FlowTable({ profile: getProfile('linux'), local: new LocalSide('option', 'test', ['10.0.0.0/8', 'fd00::/8']) });
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const v6 = i % 3 === 0;
+        const { pkt, tsUs } = udpPacket({
+          t: round,
+          src: v6 ? `fd00::${i.toString(16)}` : `10.0.${i >> 8}.${i & 255}`,
+          sport: 40000 + (i % 1000),
+          dst: v6 ? '2001:db8::53' : '192.0.2.53',
+          dport: 53,
+        });
+        table.observe(pkt, tsUs);
+        expect(table.last.created).toBe(round === 0);
+      }
+    }
+    expect(table.liveFlows).toBe(3000);
+    expect(table.counts.flowsCreated).toBe(3000);
+  });
+});

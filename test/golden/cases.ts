@@ -1,0 +1,22 @@
+/**
+ * The golden manifest (tcpdump's tests/TESTLIST): name, arguments; expected output in expected/<name>.out.
+ * Update deliberately with `npx vitest run -u test/golden` and review the diff.
+ */
+export interface GoldenCase {
+  name: string;
+  args: string[];
+}
+
+export const GOLDEN_CASES: readonly GoldenCase[] = [
+  { name: 'packets-openvpn-idle', args: ['packets', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'packets-macos-sleep', args: ['packets', 'fixtures/pflog/macos-sleep.pcap'] },
+  { name: 'packets-macos-sleep-json', args: ['packets', '--format', 'json', 'fixtures/pflog/macos-sleep.pcap'] },
+  { name: 'analyze-openvpn-idle', args: ['analyze', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'analyze-openvpn-idle-linux', args: ['analyze', '--profile', 'linux', '--local', '192.168.1.10', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'analyze-openvpn-idle-json', args: ['analyze', '--format', 'json', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'analyze-openvpn-idle-ndjson', args: ['analyze', '--format', 'ndjson', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'analyze-openvpn-idle-conn', args: ['analyze', '--format', 'conn', '--profile', 'zeek', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'analyze-macos-sleep', args: ['analyze', 'fixtures/pflog/macos-sleep.pcap'] },
+  { name: 'simulate-openvpn-idle-all', args: ['simulate', '--all', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'simulate-openvpn-idle-sweep', args: ['simulate', '--profile', 'pf', '--sweep', 'udp.multiple=10s..120s', 'fixtures/pcap/openvpn-idle.pcap'] },
+];
