@@ -84,7 +84,7 @@ prefix, hook, uid}, process {name, pid}, fragment, icmp {type, code, quoted}, is
     )
     .argument('<file>', 'capture file (pcap or pcapng), or - for standard input')
     .addOption(new Option('--format <format>', 'text for people; json (one document: stats, flows, denials); ndjson (one record per line as the replay goes); conn (Zeek conn.log)').default('text').choices(['text', 'json', 'ndjson', 'conn']))
-    .option('--profile <name>', 'firewall model (see the list below)', 'pf')
+    .option('--profile <name>', 'firewall model (see the list below; default pf, or the one --firewall-config describes)')
     .option('--udp-timeout <spec>', "override the profile's timeouts under its own key names, e.g. udp.single=60s or unreplied=3s,replied=5s (units ms, s, m, h)")
     .option('--firewall-config <file>', 'take the timeouts from `pfctl -s timeouts`, `nft list ruleset` or `sysctl -a` output')
     .option('--local <addr|cidr>', 'the protected host(s), comma-separated or repeated; default: inferred from the capture', collect)

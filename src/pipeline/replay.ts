@@ -86,6 +86,9 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
 
   const replayPacket = (pkt: DecodedPacket): void => {
     if (!pkt.hasUdp || pkt.ipProto !== 17 || pkt.portsFromFirstFragment) return;
+    // A datagram whose lengths contradict each other never reaches a firewall's state table: conntrack's
+    // udp_error() marks it invalid, pf drops it as short. One cut by the snap length was whole on the wire: keep it.
+    if (pkt.issue !== null && pkt.issue.kind === 'invalid') return;
     const rec = pkt.record;
     const tsUs = rec.tsSec * 1_000_000 + Math.floor(rec.tsNsec / 1000);
     if (firstUs < 0) {

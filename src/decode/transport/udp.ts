@@ -42,6 +42,14 @@ export function decodeUdp(pkt: MutableDecodedPacket, offset: number): number {
   }
   const capturedBytes = Math.min(udpLenBytes, availableBytes);
   pkt.payloadLenBytes = capturedBytes - UDP_HEADER_BYTES;
+  if (pkt.isFragment && pkt.moreFragments) {
+    // A first fragment: the UDP length describes the whole datagram, which continues in later fragments.
+    pkt.payloadLenBytes = Math.max(Math.min(declaredBytes, availableBytes) - UDP_HEADER_BYTES, 0);
+    if (availableBytes < declaredBytes) {
+      return truncated(pkt, 'udp', 'udp-payload-truncated', offset + availableBytes, declaredBytes, availableBytes);
+    }
+    return pkt.payloadOffset;
+  }
   if (udpLenBytes > declaredBytes) {
     // Zeek's weird UDP_datagram_length_mismatch; tcpdump prints "bad length".
     return invalid(pkt, 'udp', 'udp-length-gt-ip-payload', offset + 4, `length ${udpLenBytes} > ip payload ${declaredBytes}`);
