@@ -230,10 +230,10 @@ const fx = (x) => (x == null || !Number.isFinite(x) ? '-' : `${x < 10 ? x.toFixe
 const fm = (x) => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(1));
 
 function table(wr) {
-  const head = ['tool', 'median s', 'min-max s', 'x tcpdump', 'x softflowd', 'peak RSS MiB', 'runs'];
+  const head = ['tool', 'median s', 'min-max s', 'x tcpdump', 'x softflowd', 'peak RSS MiB', 'CPU s', 'runs'];
   const body = wr.rows.map((r) => [
     r.label + (r.ok ? '' : '  [FAILED]'),
-    f3(r.wall_s.median), `${f3(r.wall_s.min)}-${f3(r.wall_s.max)}`, fx(r.x_tcpdump), fx(r.x_softflowd), fm(r.rss_mib.max), String(r.runs),
+    f3(r.wall_s.median), `${f3(r.wall_s.min)}-${f3(r.wall_s.max)}`, fx(r.x_tcpdump), fx(r.x_softflowd), fm(r.rss_mib.max), f3(r.cpu_s.median), String(r.runs),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + '\n';
@@ -252,7 +252,11 @@ function targets(results) {
   const ratio = (desc, a, b, limit, what = 'wall') => {
     let status = 'SKIP', value = null, detail = '';
     if (!a || !b) detail = 'not measured in this run';
-    else if (!a.ok) { status = 'FAIL'; detail = `${a.id} failed: ${a.error}`; }
+    else if (!a.ok) {
+      status = 'FAIL';
+      if (what === 'rss' && b.ok) value = a.rss_mib.max / b.rss_mib.max;
+      detail = `${a.id} failed after ${f3(a.wall_s.max)} s at ${fm(a.rss_mib.max)} MiB: ${a.error}`;
+    }
     else if (!b.ok) detail = `${b.id} failed: ${b.error}`;
     else {
       const av = what === 'wall' ? a.wall_s.median : a.rss_mib.max, bv = what === 'wall' ? b.wall_s.median : b.rss_mib.max;
@@ -271,7 +275,7 @@ function targets(results) {
   const a = R('alive', 'analyze');
   {
     let status = 'SKIP', value = null, detail = 'not measured in this run (--alive)';
-    if (a && !a.ok) { status = 'FAIL'; detail = `analyze failed: ${a.error}; peak ${fm(a.rss_mib.max)} MiB`; value = a.rss_mib.max; }
+    if (a && !a.ok) { status = 'FAIL'; detail = `analyze failed after ${f3(a.wall_s.max)} s: ${a.error}`; value = a.rss_mib.max; }
     else if (a) { value = a.rss_mib.max; status = value <= 150 ? 'PASS' : 'FAIL'; detail = `${fm(value)} MiB peak RSS`; }
     const w = W('alive');
     if (w) detail += `; ${fmtInt(w.summary.peak_alive.idle_300s)} flows alive at peak (300 s idle)`;
@@ -312,7 +316,7 @@ env.loadavg_end = os.loadavg().map((x) => +x.toFixed(2));
 const tg = targets(results);
 
 let text = `\nudptrack benchmark - ${env.date.slice(0, 10)}, ${env.cpus} CPUs (${env.cpu_model}), ${env.mem_gib} GiB, Node ${process.version}, ` +
-  `load ${env.loadavg_start.join('/')} -> ${env.loadavg_end.join('/')}\nudptrack ${env.udptrack ?? ''}; wall time of the whole process (median of runs, alternating order), peak RSS = max over runs\n`;
+  `load ${env.loadavg_start.join('/')} -> ${env.loadavg_end.join('/')}\nudptrack ${env.udptrack ?? ''}; wall time of the whole process (median of runs, alternating order), peak RSS = max over runs, CPU = user+sys (median)\n`;
 for (const wr of results) text += table(wr);
 text += '\nTargets\n';
 for (const x of tg) text += `  ${x.status.padEnd(4)}  ${x.target}: ${x.value == null ? '-' : (x.target.includes('MiB') && !x.target.includes('x the') ? `${fm(x.value)} MiB` : fx(x.value))}  (${x.detail})\n`;

@@ -9,6 +9,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CaptureError } from '../pipeline/index.js';
 import { runAnalyze, type AnalyzeCliOptions } from './commands/analyze.js';
+import { runExplain, type ExplainCliOptions } from './commands/explain.js';
 import { runPackets, type PacketsOptions } from './commands/packets.js';
 import { runSimulate, type SimulateCliOptions } from './commands/simulate.js';
 import { PROFILES, ProfileError, describeTimeouts } from '../pipeline/index.js';
@@ -108,6 +109,40 @@ Examples:
     )
     .action(async (file: string, options: AnalyzeCliOptions & { progress: boolean }) => {
       await runAnalyze(file, { ...options, progress: options.progress === false ? false : undefined }, io);
+    });
+
+  program
+    .command('explain')
+    .summary('explain each denied inbound UDP packet: cause, evidence, remedy')
+    .description(
+      'Explain why inbound UDP packets were denied — idle expiry, a killed or restarted VPN client, a state flush,\n' +
+        'an endpoint change, LAN multicast, DHCP, unsolicited probes … — with the evidence that decided it, the\n' +
+        'causes ruled out, and what to change. Give a denial log (--denied: pflog block records, NFLOG records of a\n' +
+        'drop rule), the traffic around it (--capture), or both; with a capture alone the denials are the ones the\n' +
+        'firewall model predicts.',
+    )
+    .option('--denied <file>', 'denial log: pflog (block records; pass records are context) or NFLOG capture')
+    .option('--capture <file>', 'the traffic around the denials (e.g. the physical interface)')
+    .option('--deny-prefix <text>', 'NFLOG: records whose prefix contains this are denials (default: drop, deny, block, reject)')
+    .addOption(new Option('--format <format>', 'text for people, json for machines').default('text').choices(['text', 'json']))
+    .option('--profile <name>', 'firewall model (default pf); see udptrack analyze --help')
+    .option('--udp-timeout <spec>', "override the profile's timeouts, e.g. udp.single=60s")
+    .option('--firewall-config <file>', 'take the timeouts from pfctl -s timeouts, nft list ruleset or sysctl -a output')
+    .option('--local <addr|cidr>', 'the protected host(s); default: from the log or the capture', collect)
+    .addHelpText(
+      'after',
+      `
+Causes: idle-expiry, client-killed, client-restart, same-port-restart, graceful-exit-inflight, state-flush,
+endpoint-change, local-address-change, unsolicited, link-local-multicast, dhcp, late-reply, icmp-error.
+
+Examples:
+  sudo tcpdump -i pflog0 -w pflog.pcap            # with "block log" rules; then:
+  udptrack explain --denied pflog.pcap
+  udptrack explain --denied nflog.pcap --capture eth0.pcap --profile linux
+  udptrack explain --capture wifi.pcapng --udp-timeout udp.multiple=60s`,
+    )
+    .action(async (options: ExplainCliOptions) => {
+      await runExplain(options, io);
     });
 
   program

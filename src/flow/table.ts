@@ -130,8 +130,13 @@ export interface Denial {
   dstPort: number;
   flowId: number;
   verdict: 'deny' | 'window';
-  /** `state-expired`: the 5-tuple had state that expired; `never-seen`: no state in memory; `window`: in pf's purge lag. */
-  reason: 'state-expired' | 'never-seen' | 'purge-window';
+  /**
+   * `state-expired`: the 5-tuple had state that expired; `never-seen`: no state in memory; `purge-window`: in pf's
+   * purge lag; `state-alive`: a denial log dropped a packet the model still holds state for.
+   */
+  reason: 'state-expired' | 'never-seen' | 'purge-window' | 'state-alive';
+  /** The live flow record's last packet before this one (µs), whatever its verdict; -1 when none. */
+  lastUs: number;
   previous: ExpiredState | undefined;
   /** For purge-window: how far past the modelled expiry it arrived. */
   pastExpiryUs: number;
@@ -230,7 +235,7 @@ export class FlowTable {
    * Apply one UDP packet at packet time `tsUs` (call `advance(tsUs)` first to expire what is due). Returns the
    * verdict; details in `this.last`. Packets without UDP ports must not be passed in.
    */
-  observe(pkt: DecodedPacket, tsUs: number): Verdict {
+  observe(pkt: DecodedPacket, tsUs: number, loggedDenied = false): Verdict {
     const obs = this.last;
     obs.created = false;
     this.loadKey(pkt);
@@ -248,8 +253,17 @@ export class FlowTable {
       this.endFlow(flow, 'denied-only-idle');
       flow = undefined;
     }
+    this.prevLastUs = flow === undefined ? -1 : flow.lastUs;
     let verdict: Verdict = 'pass';
-    if (role === 'inbound' && (flow === undefined || !flow.hasState)) {
+    if (loggedDenied && flow !== undefined && flow.hasState && tsUs < flow.expiresUs + this.lagUs) {
+      // A denial log says the firewall dropped a packet the model still holds state for: the firewall's memory was
+      // lost some other way (a flush, a reload, a restart). The dropped packet refreshes nothing.
+      verdict = 'deny';
+      this.account(flow, pkt, srcIsA, tsUs);
+      flow.deniedPackets++;
+      this.counts.denied++;
+      this.emitDenial(pkt, flow, tsUs, 'deny', 0, true);
+    } else if ((role === 'inbound' || loggedDenied) && (flow === undefined || !flow.hasState)) {
       verdict = 'deny';
       if (flow === undefined) flow = this.createFlow(pkt, hash, srcIsA, tsUs, false);
       this.account(flow, pkt, srcIsA, tsUs);
@@ -501,7 +515,7 @@ export class FlowTable {
     this.recentExpired.delete(key);
     this.recentExpired.set(key, {
       flowId: flow.id,
-      lastUs: flow.lastUs,
+      lastUs: this.prevLastUs,
       expiresUs: flow.expiresUs,
       timeoutKey: flow.timeoutKey,
       timeoutUs: flow.timeoutUs,
@@ -512,11 +526,11 @@ export class FlowTable {
     });
   }
 
-  private emitDenial(pkt: DecodedPacket, flow: Flow, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number): void {
+  private emitDenial(pkt: DecodedPacket, flow: Flow, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number, stateAlive = false): void {
     if (this.events.onDenial === undefined) return;
     const addrBytes = pkt.ipVersion === 6 ? 16 : 4;
     let previous: ExpiredState | undefined;
-    if (verdict === 'deny') {
+    if (verdict === 'deny' && !stateAlive) {
       const srcIsA = this.last.fromA;
       const key = srcIsA
         ? keyText(this.s0, this.s1, this.s2, this.s3, pkt.srcPort, this.d0, this.d1, this.d2, this.d3, pkt.dstPort)
@@ -533,7 +547,8 @@ export class FlowTable {
       dstPort: pkt.dstPort,
       flowId: flow.id,
       verdict,
-      reason: verdict === 'window' ? 'purge-window' : previous !== undefined ? 'state-expired' : 'never-seen',
+      reason: stateAlive ? 'state-alive' : verdict === 'window' ? 'purge-window' : previous !== undefined ? 'state-expired' : 'never-seen',
+      lastUs: this.prevLastUs,
       previous,
       pastExpiryUs,
       multicast: this.isGroupDestination(pkt),
@@ -577,6 +592,7 @@ export class FlowTable {
   // --- keys and the hash index ---------------------------------------------------------------------------------
 
   private versionIs6 = false;
+  private prevLastUs = -1;
 
   private loadKey(pkt: DecodedPacket): void {
     if (pkt.ipVersion === 6) {

@@ -8,3 +8,4 @@ export { resolveProfile, resolveProfiles, ProfileError, PROFILES, describeTimeou
 export { replayCapture, inferLocalSide, type ReplayOptions, type ReplayResult } from './replay.js';
 export { simulateCapture, type SimulateOptions } from './simulate.js';
 export { parseSweep as parseSweepSpec } from '../flow/profiles.js';
+export { explainInputs, type ExplainOptions, type ExplainResult } from './explain.js';

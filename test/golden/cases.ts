@@ -19,4 +19,7 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   { name: 'analyze-macos-sleep', args: ['analyze', 'fixtures/pflog/macos-sleep.pcap'] },
   { name: 'simulate-openvpn-idle-all', args: ['simulate', '--all', 'fixtures/pcap/openvpn-idle.pcap'] },
   { name: 'simulate-openvpn-idle-sweep', args: ['simulate', '--profile', 'pf', '--sweep', 'udp.multiple=10s..120s', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'explain-macos-sleep', args: ['explain', '--denied', 'fixtures/pflog/macos-sleep.pcap'] },
+  { name: 'explain-openvpn-idle', args: ['explain', '--capture', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'explain-openvpn-idle-json', args: ['explain', '--format', 'json', '--capture', 'fixtures/pcap/openvpn-idle.pcap'] },
 ];

@@ -1,0 +1,248 @@
+/**
+ * Explains each denied inbound UDP packet: which cause (behaviour.md §7a), how sure, the evidence that decided it,
+ * the causes ruled out and why, and the remedy. Works on the whole timeline of an offline capture/log, so it may
+ * look ahead (does the local side ever send on that flow again? did a new session start on another port?).
+ * Checks run in a fixed order, first match wins, and every check that did not match says why in `ruledOut`.
+ */
+import type { Denial } from '../flow/table.js';
+import { remedyFor, type CauseName } from './remedies.js';
+
+/** One UDP packet of the timeline, as the classifier sees it. */
+export interface ObservedPacket {
+  /** Position in the timeline. */
+  index: number;
+  /** Record number in its source (the denial log for logged packets, else the capture). */
+  frame: number;
+  source: 'capture' | 'log';
+  tsUs: number;
+  localAddr: string;
+  localPort: number;
+  remoteAddr: string;
+  remotePort: number;
+  /** Sent by the local side. */
+  fromLocal: boolean;
+  service: string;
+  /** OpenVPN header, when the payload has one. */
+  openvpnOpcode: number;
+  openvpnOpcodeName: string;
+  openvpnSession: string;
+  payloadBytes: number;
+  multicast: boolean;
+  /** The firewall (log) or the model denied it. */
+  denied: boolean;
+  /** The model's denial record, for denied packets. */
+  denial: Denial | undefined;
+}
+
+/** What the model said about timeouts, for evidence. */
+export interface TimeoutContext {
+  profileName: string;
+  /** The timeout that applies to a flow the local side keeps alive (pf udp.multiple, conntrack replied…). */
+  steadyTimeoutUs: number;
+  /** Estimated from a denial log: longest idle gap that passed, shortest that was denied. */
+  estimate: { longestPassedUs: number; shortestDeniedUs: number } | undefined;
+}
+
+/** The verdict on one denied packet. */
+export interface Explanation {
+  packet: ObservedPacket;
+  cause: CauseName;
+  confidence: number;
+  evidence: string[];
+  ruledOut: Array<{ cause: CauseName; why: string }>;
+  remedy: string[];
+  text: string;
+  /** Live mode only: the verdict may change when later packets arrive. */
+  provisional: boolean;
+}
+
+const SEC = 1_000_000;
+/** Two denials of different flows this close together point at one event (a flush), not at idle timers. */
+const FLUSH_WINDOW_US = 1 * SEC;
+const FLUSH_MIN_FLOWS = 3;
+/** Strays of a graceful exit are in flight only: they arrive within a round trip or two of the last local packet. */
+const INFLIGHT_US = 2 * SEC;
+const DNS_LIKE = new Set(['dns', 'mdns', 'llmnr', 'ntp', 'stun', 'netbios-ns']);
+
+const fmt = (us: number): string => `${Number((us / SEC).toFixed(us < 10 * SEC ? 3 : 1))} s`;
+
+/** Index of the timeline by flow and by remote endpoint, built once. */
+export class Timeline {
+  readonly byTuple = new Map<string, ObservedPacket[]>();
+  readonly byRemote = new Map<string, ObservedPacket[]>();
+  readonly byLocalPort = new Map<string, ObservedPacket[]>();
+  readonly denied: ObservedPacket[] = [];
+
+  constructor(readonly packets: readonly ObservedPacket[]) {
+    for (const p of packets) {
+      push(this.byTuple, tupleKey(p), p);
+      push(this.byRemote, `${p.remoteAddr}|${p.remotePort}`, p);
+      push(this.byLocalPort, `${p.localPort}`, p);
+      if (p.denied) this.denied.push(p);
+    }
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/** `local|remote` key of a packet's flow. */
+export function tupleKey(p: ObservedPacket): string {
+  return `${p.localAddr}|${p.localPort}|${p.remoteAddr}|${p.remotePort}`;
+}
+
+const endpoint = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+
+/** Explain every denied packet of the timeline. */
+export function explainDenials(timeline: Timeline, timeouts: TimeoutContext): Explanation[] {
+  return timeline.denied.map((p) => explainOne(p, timeline, timeouts));
+}
+
+function explainOne(p: ObservedPacket, timeline: Timeline, timeouts: TimeoutContext): Explanation {
+  const ruledOut: Array<{ cause: CauseName; why: string }> = [];
+  const evidence: string[] = [];
+  const tuple = timeline.byTuple.get(tupleKey(p)) ?? [];
+  const before = tuple.filter((q) => q.index < p.index);
+  const after = tuple.filter((q) => q.index > p.index);
+  const lastLocal = [...before].reverse().find((q) => q.fromLocal && !q.denied);
+  const lastAny = [...before].reverse().find((q) => !q.denied);
+  const nextLocal = after.find((q) => q.fromLocal);
+  // A log may also hold outbound packets the firewall blocked (DHCP requests under a kill switch).
+  const from = p.fromLocal ? endpoint(p.localAddr, p.localPort) : endpoint(p.remoteAddr, p.remotePort);
+  const to = p.fromLocal ? endpoint(p.remoteAddr, p.remotePort) : endpoint(p.localAddr, p.localPort);
+  const done = (cause: CauseName, confidence: number, lines: string[]): Explanation => {
+    const remedy = remedyFor(cause, { service: p.service, remote: from, localPort: p.localPort, steadyTimeoutUs: timeouts.steadyTimeoutUs });
+    const text = `${from} → ${to}${p.service ? ` (${p.service})` : ''}: ${cause}. ${lines.join(' ')} Fix: ${remedy[0] ?? 'nothing to do.'}`;
+    return { packet: p, cause, confidence, evidence: lines, ruledOut, remedy, text, provisional: false };
+  };
+
+  // 1. DHCP: the lease exchange itself (RFC 2131 ports 67/68, RFC 8415 546/547).
+  const dhcpPorts = new Set([67, 68, 546, 547]);
+  if (dhcpPorts.has(p.remotePort) && dhcpPorts.has(p.localPort)) {
+    return done('dhcp', 0.97, [
+      p.fromLocal
+        ? `The host's own DHCP request (${p.localPort}→${p.remotePort}) was blocked on its way out, so it cannot get or renew an address — this is why Wi-Fi does not come back after sleep.`
+        : `DHCP ${p.remotePort}→${p.localPort}${p.multicast ? ' to a broadcast address' : ''}: the server's offer/ack reaches the host as new inbound traffic, which a default-deny policy drops — this is why the address is not renewed and Wi-Fi does not come back after sleep.`,
+    ]);
+  }
+  ruledOut.push({ cause: 'dhcp', why: `ports ${p.remotePort}/${p.localPort} are not DHCP's` });
+
+  // 2. LAN multicast and broadcast: never part of a state the host opened.
+  if (p.multicast || p.remoteAddr.startsWith('fe80:') && p.localAddr.startsWith('ff')) {
+    return done('link-local-multicast', 0.95, [
+      `Sent to the group/broadcast address ${p.localAddr}${p.service ? ` (${p.service})` : ''} by ${p.remoteAddr}; replies to multicast come from other hosts' unicast addresses, so no outbound state can match them.`,
+    ]);
+  }
+  ruledOut.push({ cause: 'link-local-multicast', why: `destination ${p.localAddr} is unicast` });
+
+  // 3. State flush: several unrelated flows denied within a second although their state was alive or young.
+  const sameSecond = timeline.denied.filter((q) => Math.abs(q.tsUs - p.tsUs) <= FLUSH_WINDOW_US && tupleKey(q) !== tupleKey(p) && !q.multicast);
+  const flowsInBurst = new Set(sameSecond.map(tupleKey)).size + 1;
+  const stateAlive = p.denial?.reason === 'state-alive';
+  const gapUs = lastAny === undefined ? undefined : p.tsUs - lastAny.tsUs;
+  if ((stateAlive && flowsInBurst >= 2) || (flowsInBurst >= FLUSH_MIN_FLOWS && gapUs !== undefined && gapUs < timeouts.steadyTimeoutUs / 2)) {
+    return done('state-flush', stateAlive ? 0.85 : 0.7, [
+      `${flowsInBurst} different flows were denied within ${fmt(FLUSH_WINDOW_US)} of each other`,
+      gapUs === undefined ? '' : `and this one had been silent only ${fmt(gapUs)} (the model's timeout is ${fmt(timeouts.steadyTimeoutUs)}),`,
+      'so the firewall lost its state table at once (pfctl -F/-Fa on a kill-switch enable, conntrack -F, nft flush ruleset, a reload) rather than timing flows out.',
+    ].filter((l) => l !== ''));
+  }
+  ruledOut.push({ cause: 'state-flush', why: `${flowsInBurst} flow(s) denied in that second${stateAlive ? '' : ' and the state had expired by the model'}` });
+
+  // 4. Nothing was ever sent by the local side on this 5-tuple.
+  if (lastLocal === undefined) {
+    const otherRemote = (timeline.byLocalPort.get(`${p.localPort}`) ?? []).find(
+      (q) => q.index < p.index && q.fromLocal && q.localAddr === p.localAddr && (q.remoteAddr !== p.remoteAddr || q.remotePort !== p.remotePort) && q.service !== '' && q.service === p.service,
+    );
+    if (otherRemote !== undefined) {
+      return done('endpoint-change', 0.75, [
+        `The host never sent to ${from}, but its port ${p.localPort} talks ${p.service} to ${endpoint(otherRemote.remoteAddr, otherRemote.remotePort)}: the server (or a load balancer, or a round-robin name) answers from another address or port, which no state matches.`,
+      ]);
+    }
+    ruledOut.push({ cause: 'endpoint-change', why: `port ${p.localPort} had no ${p.service || 'same-service'} flow with another remote` });
+    const sameRemoteOtherLocal = (timeline.byRemote.get(`${p.remoteAddr}|${p.remotePort}`) ?? []).find(
+      (q) => q.index < p.index && q.fromLocal && q.localPort === p.localPort && q.localAddr !== p.localAddr,
+    );
+    if (sameRemoteOtherLocal !== undefined) {
+      return done('local-address-change', 0.75, [
+        `${from} had a flow with this port from the host's previous address ${sameRemoteOtherLocal.localAddr}; the host's address changed (roaming, sleep/wake, a DHCP renew) and the state for the old address does not match.`,
+      ]);
+    }
+    ruledOut.push({ cause: 'local-address-change', why: 'no flow from another local address to this remote endpoint' });
+    ruledOut.push({ cause: 'idle-expiry', why: 'the host never sent on this flow, so there was no state to expire' });
+    return done('unsolicited', before.length === 0 ? 0.8 : 0.65, [
+      `No packet from the host to ${from} precedes it${before.length > 0 ? ` (${before.length} earlier inbound packet(s) on this flow, all unanswered)` : ''}: a scan, a peer-to-peer probe or a sender with stale information. Nothing lost.`,
+    ]);
+  }
+
+  const silentUs = p.tsUs - lastLocal.tsUs;
+  const prev = p.denial?.previous;
+  const timeoutText = prev !== undefined ? `the modelled ${prev.timeoutKey} timeout of ${fmt(prev.timeoutUs)}` : `a timeout of about ${fmt(timeouts.steadyTimeoutUs)}`;
+  evidence.push(`The host last sent on this flow ${fmt(silentUs)} before (frame ${lastLocal.frame}); the last packet either way was ${fmt(gapUs ?? silentUs)} before.`);
+
+  // 5. A session restart on the same port: the host sent a fresh hard reset on this very 5-tuple.
+  const resetHere = [...before].reverse().find((q) => q.fromLocal && q.openvpnOpcode >= 0 && isClientReset(q.openvpnOpcode));
+  if (resetHere !== undefined && resetHere.index !== tuple[0]?.index && p.openvpnSession !== '' && p.openvpnSession !== resetHere.openvpnSession) {
+    return done('same-port-restart', 0.8, [
+      ...evidence,
+      `The host restarted OpenVPN on the same port: a new ${resetHere.openvpnOpcodeName} (session ${resetHere.openvpnSession}) at frame ${resetHere.frame}, while this packet still carries the old session ${p.openvpnSession}.`,
+    ]);
+  }
+  ruledOut.push({ cause: 'same-port-restart', why: resetHere === undefined || resetHere.index === tuple[0]?.index ? 'no new hard reset on this 5-tuple' : 'the packet carries the new session' });
+
+  // 6. Graceful exit: only packets already in flight arrive after the host's last word.
+  const laterInbound = after.filter((q) => !q.fromLocal);
+  const lastInbound = laterInbound.at(-1) ?? p;
+  if (silentUs <= INFLIGHT_US && nextLocal === undefined && lastInbound.tsUs - lastLocal.tsUs <= INFLIGHT_US) {
+    return done('graceful-exit-inflight', 0.7, [
+      ...evidence,
+      `It arrived within ${fmt(silentUs)} of the host's last packet${lastLocal.openvpnOpcode === 4 ? ' (a P_CONTROL_V1, as the 2.6 EXIT message is)' : ''} and nothing follows: in-flight packets of a session that was closed on purpose.`,
+    ]);
+  }
+  ruledOut.push({ cause: 'graceful-exit-inflight', why: nextLocal !== undefined ? 'the host sends on this flow again later' : `it came ${fmt(silentUs)} after the host's last packet (in-flight is ≤ ${fmt(INFLIGHT_US)})` });
+
+  // 7. Client restarted on a new source port: a new flow from the same host to the same server endpoint.
+  const restart = (timeline.byRemote.get(`${p.remoteAddr}|${p.remotePort}`) ?? []).find(
+    (q) => q.fromLocal && q.localAddr === p.localAddr && q.localPort !== p.localPort && q.tsUs >= lastLocal.tsUs && q.tsUs <= lastInbound.tsUs + 5 * SEC,
+  );
+  if (restart !== undefined) {
+    const withReset = isClientReset(restart.openvpnOpcode);
+    return done('client-restart', withReset ? 0.9 : 0.75, [
+      ...evidence,
+      `The host opened a new flow to the same server from port ${restart.localPort} at frame ${restart.frame}${withReset ? ` with a fresh ${restart.openvpnOpcodeName}${restart.openvpnSession ? ` (session ${restart.openvpnSession})` : ''}` : ''}, while the server keeps sending to the old port ${p.localPort}: the client restarted (OpenVPN ≥ 2.6 binds a new port) and the server still serves the old instance until its ping-restart.`,
+    ]);
+  }
+  ruledOut.push({ cause: 'client-restart', why: `no new flow from ${p.localAddr} to ${from} on another port` });
+
+  // 8. A late reply: a DNS/NTP-style answer after the request's state timed out.
+  const remoteSent = before.filter((q) => !q.fromLocal).length;
+  if (DNS_LIKE.has(p.service) && remoteSent <= 2) {
+    return done('late-reply', 0.75, [...evidence, `A ${p.service} reply arriving after ${timeoutText}: the request's state expired before the answer came (or the socket is gone). Harmless.`]);
+  }
+  ruledOut.push({ cause: 'late-reply', why: DNS_LIKE.has(p.service) ? `the remote had sent ${remoteSent} packets: a stream, not one late answer` : `${p.service || 'this service'} is not request/response` });
+
+  // 9. Killed client vs idle expiry: does the host ever speak on this flow again?
+  const strays = laterInbound.length + 1;
+  const spacing = laterInbound.length > 0 ? (lastInbound.tsUs - p.tsUs) / laterInbound.length : undefined;
+  if (nextLocal === undefined) {
+    return done('client-killed', strays >= 2 ? 0.75 : 0.55, [
+      ...evidence,
+      `The host never sends on this flow again, and no new session to this server appears; the server keeps sending${strays >= 2 ? ` (${strays} packets, about every ${fmt(spacing ?? 0)})` : ''} to a client that went away without an exit notification (killed, crashed, or asleep), until its ping-restart drops the instance.`,
+    ]);
+  }
+  ruledOut.push({ cause: 'client-killed', why: `the host sends on this flow again at frame ${nextLocal.frame}` });
+
+  const trap = prev?.timeoutKey === 'udp.single' && prev.packetsFromLocal === 1 ? ' pf kept it on udp.single (30 s) because the host sent only once while the peer streamed (MULTIPLE:SINGLE).' : '';
+  const estimate = timeouts.estimate === undefined ? '' : ` The denial log itself puts the firewall's timeout between ${fmt(timeouts.estimate.longestPassedUs)} (longest gap that passed) and ${fmt(timeouts.estimate.shortestDeniedUs)} (shortest gap denied).`;
+  return done('idle-expiry', prev !== undefined ? 0.85 : 0.7, [
+    ...evidence,
+    `The flow was idle longer than ${timeoutText}, so the state was gone when this packet came;${trap} the host sends again at frame ${nextLocal.frame}, which recreates the state.${estimate}`,
+  ]);
+}
+
+function isClientReset(opcode: number): boolean {
+  return opcode === 7 || opcode === 10 || opcode === 1;
+}

@@ -1,0 +1,53 @@
+/**
+ * `udptrack explain`: why was each inbound UDP packet denied, does it matter, and what to change.
+ */
+import { explainInputs, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
+import { buildVerdictJson, renderExplainText } from '../../report/explain.js';
+import { UsageError } from '../errors.js';
+import type { CliIo } from '../io.js';
+
+/** Options of `explain`, as commander parses them. */
+export interface ExplainCliOptions extends ProfileChoice {
+  denied?: string;
+  capture?: string;
+  denyPrefix?: string;
+  local?: string[];
+  format: 'text' | 'json';
+}
+
+/** Run `explain` on a denial log and/or a capture. */
+export async function runExplain(options: ExplainCliOptions, io: CliIo): Promise<void> {
+  if (options.denied === undefined && options.capture === undefined) {
+    throw new UsageError('explain needs --denied FILE (pflog or NFLOG denial log), --capture FILE, or --little-snitch TEXT');
+  }
+  const profileGiven = options.profile !== undefined || options.udpTimeout !== undefined || options.firewallConfig !== undefined;
+  const profile = resolveProfile(options);
+  const result = await explainInputs({
+    deniedFile: options.denied,
+    captureFile: options.capture,
+    profile,
+    profileGiven,
+    localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
+    denyPrefix: options.denyPrefix,
+  });
+  if (options.format === 'json') {
+    const doc: Record<string, unknown> = { local: result.local, profile: result.profile };
+    if (result.timeoutEstimate !== undefined) doc['timeout_estimate'] = result.timeoutEstimate;
+    doc['verdicts'] = result.explanations.map(buildVerdictJson);
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return;
+  }
+  const est = result.timeoutEstimate;
+  io.stdout.write(
+    renderExplainText(result.explanations, {
+      local: `${result.local.addresses.join(', ') || '(unknown)'} — ${result.local.reason}`,
+      profile: `${result.profile.name} (${Object.entries(result.profile.timeouts).filter(([k]) => !k.startsWith('adaptive') && k !== 'states').map(([k, v]) => `${k}=${v}s`).join(', ')})`,
+      estimate:
+        est === undefined
+          ? undefined
+          : est.longest_passed_s > 0
+            ? `estimated from the log: between ${est.longest_passed_s} s (longest idle gap that passed) and ${est.shortest_denied_s} s (shortest denied)`
+            : `estimated from the log: below ${est.shortest_denied_s} s (the shortest idle gap that was denied; no idle gap passed)`,
+    }),
+  );
+}

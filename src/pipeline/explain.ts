@@ -1,0 +1,256 @@
+/**
+ * `explain`: build one timeline from a denial log (pflog block records, NFLOG records whose prefix names a drop)
+ * and/or a capture of the traffic around it, replay it through the flow model, and explain every denied packet.
+ * With a log, the log decides what was denied (its pass records and the capture are context); with a capture
+ * alone, the denials are the ones the model predicts. Offline, so the classifier may look ahead.
+ */
+import { formatAddress } from '../address.js';
+import { readCapture } from '../capture/index.js';
+import { Timeline, explainDenials, type Explanation, type ObservedPacket, type TimeoutContext } from '../classify/explain.js';
+import { decodeOpenvpnHeader } from '../decode/app/openvpn.js';
+import { guessService } from '../decode/app/fingerprint.js';
+import { PacketDecoder } from '../decode/packet.js';
+import { LocalSide } from '../flow/local.js';
+import { steadyStateTimeoutUs, timeoutsInSeconds, type TimeoutProfile } from '../flow/profiles.js';
+import { FlowTable, type Denial } from '../flow/table.js';
+import type { CaptureRecord, DecodedPacket } from '../types.js';
+import { inferLocalSide } from './replay.js';
+
+/** Options of explain. */
+export interface ExplainOptions {
+  deniedFile?: string | undefined;
+  captureFile?: string | undefined;
+  profile: TimeoutProfile;
+  /** False when the user gave no profile or timeout: then the log's own gaps estimate the timeout. */
+  profileGiven: boolean;
+  localNetworks?: readonly string[] | undefined;
+  /** NFLOG: records whose prefix contains this (case-insensitive) are denials; default: drop, deny, block, reject. */
+  denyPrefix?: string | undefined;
+}
+
+/** The explain document. */
+export interface ExplainResult {
+  local: { addresses: string[]; source: string; reason: string };
+  profile: { name: string; timeouts: Record<string, number> };
+  timeoutEstimate: { longest_passed_s: number; shortest_denied_s: number; note: string } | undefined;
+  explanations: Explanation[];
+  /** Logged denials that could not be decoded to a UDP 5-tuple, by issue. */
+  skipped: number;
+}
+
+interface Entry {
+  record: CaptureRecord;
+  source: 'capture' | 'log';
+  frame: number;
+  denied: boolean;
+  tsUs: number;
+  key: string;
+}
+
+const DEFAULT_DENY_PREFIX = /drop|deny|block|reject/i;
+const JOIN_WINDOW_US = 2_000_000;
+
+function tsUsOf(record: CaptureRecord): number {
+  return record.tsSec * 1_000_000 + Math.floor(record.tsNsec / 1000);
+}
+
+function tupleText(pkt: DecodedPacket): string {
+  const v = pkt.ipVersion === 6 ? 6 : 4;
+  return `${formatAddress(pkt.data, pkt.srcAddrOffset, v)}.${pkt.srcPort}>${formatAddress(pkt.data, pkt.dstAddrOffset, v)}.${pkt.dstPort}`;
+}
+
+function isUdp(pkt: DecodedPacket): boolean {
+  return pkt.hasUdp && pkt.ipProto === 17 && !pkt.portsFromFirstFragment && !(pkt.issue !== null && pkt.issue.kind === 'invalid');
+}
+
+/** Is this log record a denial? pflog: a block action; NFLOG: the prefix; anything else: every record is one. */
+function isLoggedDenial(pkt: DecodedPacket, denyPrefix: string | undefined): boolean {
+  if (pkt.pflog !== undefined) return pkt.pflog.action !== 0 && pkt.pflog.actionName !== 'match' && pkt.pflog.actionName !== 'scrub';
+  if (pkt.nflog !== undefined) {
+    return denyPrefix === undefined ? DEFAULT_DENY_PREFIX.test(pkt.nflog.prefix) : pkt.nflog.prefix.toLowerCase().includes(denyPrefix.toLowerCase());
+  }
+  return true;
+}
+
+async function collect(file: string, source: 'capture' | 'log', denyPrefix: string | undefined, entries: Entry[]): Promise<number> {
+  const decoder = new PacketDecoder();
+  let skipped = 0;
+  await readCapture(file, (record) => {
+    const pkt = decoder.decode(record);
+    if (!isUdp(pkt)) {
+      if (source === 'log' && isLoggedDenial(pkt, denyPrefix)) skipped++;
+      return;
+    }
+    entries.push({
+      record: { ...record, data: record.data.slice() },
+      source,
+      frame: record.frame,
+      denied: source === 'log' && isLoggedDenial(pkt, denyPrefix),
+      tsUs: tsUsOf(record),
+      key: tupleText(pkt),
+    });
+  });
+  return skipped;
+}
+
+/** Run explain over the inputs. */
+export async function explainInputs(options: ExplainOptions): Promise<ExplainResult> {
+  const logEntries: Entry[] = [];
+  const captureEntries: Entry[] = [];
+  let skipped = 0;
+  if (options.deniedFile !== undefined) skipped += await collect(options.deniedFile, 'log', options.denyPrefix, logEntries);
+  if (options.captureFile !== undefined) await collect(options.captureFile, 'capture', undefined, captureEntries);
+  const haveLog = options.deniedFile !== undefined;
+
+  // Join logged denials to the capture by 5-tuple and time: the capture's packet becomes the denied one (it has the
+  // full payload), keeping the log's record number for the report.
+  let entries: Entry[];
+  if (haveLog && captureEntries.length > 0) {
+    const byKey = new Map<string, Entry[]>();
+    for (const e of captureEntries) (byKey.get(e.key) ?? byKey.set(e.key, []).get(e.key)!).push(e);
+    const unmatched: Entry[] = [];
+    for (const logged of logEntries.filter((e) => e.denied)) {
+      const candidates = (byKey.get(logged.key) ?? []).filter((c) => !c.denied && Math.abs(c.tsUs - logged.tsUs) <= JOIN_WINDOW_US);
+      candidates.sort((a, b) => Math.abs(a.tsUs - logged.tsUs) - Math.abs(b.tsUs - logged.tsUs));
+      const match = candidates[0];
+      if (match === undefined) unmatched.push(logged);
+      else {
+        match.denied = true;
+        match.source = 'log';
+        match.frame = logged.frame;
+      }
+    }
+    entries = [...captureEntries, ...unmatched];
+  } else {
+    entries = [...logEntries, ...captureEntries];
+  }
+  entries.sort((a, b) => a.tsUs - b.tsUs || (a.source === b.source ? a.frame - b.frame : a.source === 'capture' ? -1 : 1));
+
+  const local = chooseLocalSide(options.localNetworks, entries, logEntries);
+  const seen: { denial: Denial | undefined } = { denial: undefined };
+  const table = new FlowTable({ profile: options.profile, local, events: { onDenial: (d) => (seen.denial = d) } });
+  const decoder = new PacketDecoder();
+  const packets: ObservedPacket[] = [];
+  for (const entry of entries) {
+    const pkt = decoder.decode(entry.record);
+    seen.denial = undefined;
+    table.advance(entry.tsUs);
+    const verdict = table.observe(pkt, entry.tsUs, entry.denied);
+    const denial = seen.denial as Denial | undefined;
+    const role = table.last.role;
+    const fromLocal = role === 'outbound' || role === 'local';
+    const v = pkt.ipVersion === 6 ? 6 : 4;
+    const src = formatAddress(pkt.data, pkt.srcAddrOffset, v);
+    const dst = formatAddress(pkt.data, pkt.dstAddrOffset, v);
+    const guess = guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort);
+    const ov = guess.service === 'openvpn' || pkt.srcPort === 1194 || pkt.dstPort === 1194 ? decodeOpenvpnHeader(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes) : undefined;
+    packets.push({
+      index: packets.length,
+      frame: entry.frame,
+      source: entry.source,
+      tsUs: entry.tsUs,
+      localAddr: fromLocal ? src : dst,
+      localPort: fromLocal ? pkt.srcPort : pkt.dstPort,
+      remoteAddr: fromLocal ? dst : src,
+      remotePort: fromLocal ? pkt.dstPort : pkt.srcPort,
+      fromLocal,
+      service: guess.by === 'payload' ? guess.service : '',
+      openvpnOpcode: ov?.opcode ?? -1,
+      openvpnOpcodeName: ov?.opcodeName ?? '',
+      openvpnSession: ov?.sessionId ?? '',
+      payloadBytes: pkt.payloadLenBytes,
+      multicast: denial?.multicast ?? isGroupAddress(dst),
+      denied: haveLog ? entry.denied : verdict === 'deny',
+      denial,
+    });
+  }
+  table.finish();
+  assignServices(packets);
+
+  const estimate = haveLog && !options.profileGiven ? estimateTimeout(packets) : undefined;
+  const timeouts: TimeoutContext = {
+    profileName: options.profile.name,
+    steadyTimeoutUs: steadyStateTimeoutUs(options.profile),
+    estimate: estimate === undefined ? undefined : { longestPassedUs: estimate.longestPassedUs, shortestDeniedUs: estimate.shortestDeniedUs },
+  };
+  const explanations = explainDenials(new Timeline(packets), timeouts);
+  // One verdict per denied packet, in the order of the denial log (its record numbers), else of the capture.
+  explanations.sort((a, b) => (a.packet.source === b.packet.source ? a.packet.frame - b.packet.frame : a.packet.source === 'log' ? -1 : 1));
+  return {
+    local: { addresses: local.networks, source: local.source, reason: local.reason },
+    profile: { name: options.profile.name, timeouts: timeoutsInSeconds(options.profile) },
+    timeoutEstimate:
+      estimate === undefined
+        ? undefined
+        : {
+            longest_passed_s: estimate.longestPassedUs / 1e6,
+            shortest_denied_s: estimate.shortestDeniedUs / 1e6,
+            note: 'no timeout was given: estimated from the log — the firewall forgot flows after somewhere between these idle gaps',
+          },
+    explanations,
+    skipped,
+  };
+}
+
+function isGroupAddress(addr: string): boolean {
+  if (addr.includes(':')) return addr.startsWith('ff');
+  const first = Number(addr.split('.')[0]);
+  return (first >= 224 && first <= 239) || addr === '255.255.255.255';
+}
+
+/** The local side: --local, else the destinations of inbound denials in the log, else the capture's own evidence. */
+function chooseLocalSide(networks: readonly string[] | undefined, entries: readonly Entry[], logEntries: readonly Entry[]): LocalSide {
+  if (networks !== undefined && networks.length > 0) return new LocalSide('option', 'given with --local', networks);
+  const inferred = inferLocalSide(entries.slice(0, 20_000).map((e) => e.record));
+  if (inferred.source === 'capture-direction' || logEntries.length === 0) return inferred;
+  const decoder = new PacketDecoder();
+  const counts = new Map<string, number>();
+  for (const e of logEntries) {
+    if (!e.denied) continue;
+    const pkt = decoder.decode(e.record);
+    const dst = formatAddress(pkt.data, pkt.dstAddrOffset, pkt.ipVersion === 6 ? 6 : 4);
+    if (!isGroupAddress(dst)) counts.set(dst, (counts.get(dst) ?? 0) + 1);
+  }
+  if (counts.size === 0) return inferred;
+  const addresses = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([a]) => a);
+  return new LocalSide('denial-log', 'the destinations of the denied packets in the log', addresses);
+}
+
+/** A flow's service: the first payload fingerprint seen on its 5-tuple, else the port guess. */
+function assignServices(packets: ObservedPacket[]): void {
+  const byTuple = new Map<string, string>();
+  for (const p of packets) {
+    const key = `${p.localAddr}|${p.localPort}|${p.remoteAddr}|${p.remotePort}`;
+    if (p.service !== '' && !byTuple.has(key)) byTuple.set(key, p.service);
+  }
+  for (const p of packets) {
+    const key = `${p.localAddr}|${p.localPort}|${p.remoteAddr}|${p.remotePort}`;
+    p.service = byTuple.get(key) ?? (guessService(new Uint8Array(0), 0, 0, p.remotePort, p.localPort).service || '');
+  }
+}
+
+/**
+ * The firewall's effective idle timeout from the log itself: for inbound packets on flows the host had used, the
+ * longest idle gap that passed and the shortest that was denied (state flushes aside: only gaps above the longest
+ * passed one count as timeouts).
+ */
+function estimateTimeout(packets: readonly ObservedPacket[]): { longestPassedUs: number; shortestDeniedUs: number } | undefined {
+  const last = new Map<string, number>();
+  const hadLocal = new Set<string>();
+  let longestPassedUs = 0;
+  const deniedGaps: number[] = [];
+  for (const p of packets) {
+    const key = `${p.localAddr}|${p.localPort}|${p.remoteAddr}|${p.remotePort}`;
+    const previous = last.get(key);
+    if (!p.fromLocal && previous !== undefined && hadLocal.has(key)) {
+      const gap = p.tsUs - previous;
+      if (p.denied) deniedGaps.push(gap);
+      else longestPassedUs = Math.max(longestPassedUs, gap);
+    }
+    if (p.fromLocal) hadLocal.add(key);
+    if (!p.denied) last.set(key, p.tsUs);
+  }
+  const above = deniedGaps.filter((g) => g > longestPassedUs);
+  if (above.length === 0) return undefined;
+  return { longestPassedUs, shortestDeniedUs: Math.min(...above) };
+}

@@ -1,0 +1,149 @@
+/**
+ * explain's causes on the fixtures, record by record, and on scripted timelines for the causes the fixtures do not
+ * show (state flush, endpoint change, local address change, late reply, graceful exit, same-port restart).
+ */
+import { describe, expect, it } from 'vitest';
+import { Timeline, explainDenials, type ObservedPacket } from '../../src/classify/explain.js';
+import { runCliCaptured } from '../helpers/cli.js';
+
+process.chdir(new URL('../..', import.meta.url).pathname);
+
+interface VerdictJson {
+  frame: number;
+  cause: string;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  evidence: string[];
+  ruled_out: Array<{ cause: string; why: string }>;
+  remedy: string[];
+}
+
+async function verdicts(args: string[]): Promise<VerdictJson[]> {
+  const result = await runCliCaptured(['explain', '--format', 'json', ...args]);
+  expect(result.stderr).toBe('');
+  return (JSON.parse(result.stdout) as { verdicts: VerdictJson[] }).verdicts;
+}
+
+describe('macOS pflog fixture (61-byte headers), record by record', () => {
+  it('explains every block record with the right cause', async () => {
+    const v = await verdicts(['--denied', 'fixtures/pflog/macos-sleep.pcap']);
+    expect(v.map((x) => [x.frame, x.cause])).toEqual([
+      [3, 'client-restart'],
+      [4, 'dhcp'],
+      [5, 'dhcp'],
+      [6, 'link-local-multicast'],
+      [7, 'link-local-multicast'],
+      [8, 'client-restart'],
+      [10, 'client-restart'],
+    ]);
+    const stray = v[0]!;
+    expect(stray.evidence.join(' ')).toMatch(/new flow to the same server from port 52001 at frame 9 with a fresh P_CONTROL_HARD_RESET_CLIENT_V2/);
+    expect(stray.ruled_out.map((r) => r.cause)).toEqual(expect.arrayContaining(['dhcp', 'link-local-multicast', 'state-flush', 'same-port-restart', 'graceful-exit-inflight']));
+    expect(stray.remedy[0]).toMatch(/explicit-exit-notify 1/);
+    expect(v[1]!.evidence[0]).toMatch(/host's own DHCP request .* blocked on its way out/);
+    expect(v[1]!.remedy[0]).toMatch(/allow DHCP/);
+  });
+});
+
+describe('capture alone: the model predicts the denials', () => {
+  it('explains the openvpn-idle fixture', async () => {
+    const v = await verdicts(['--capture', 'fixtures/pcap/openvpn-idle.pcap']);
+    expect(v.map((x) => [x.frame, x.cause])).toEqual([
+      [2, 'dhcp'],
+      [19, 'link-local-multicast'],
+      [20, 'link-local-multicast'],
+      [21, 'client-restart'],
+      [22, 'client-restart'],
+      [27, 'client-restart'],
+      [30, 'client-restart'],
+    ]);
+  });
+});
+
+// --- scripted timelines -----------------------------------------------------------------------------------------
+
+const HOST = '192.168.1.10';
+const SERVER = '198.51.100.7';
+let index = 0;
+function p(t: number, fromLocal: boolean, options: Partial<ObservedPacket> = {}): ObservedPacket {
+  return {
+    index: index++,
+    frame: index,
+    source: 'capture',
+    tsUs: Math.round(t * 1e6),
+    localAddr: HOST,
+    localPort: 51234,
+    remoteAddr: SERVER,
+    remotePort: 1194,
+    fromLocal,
+    service: 'openvpn',
+    openvpnOpcode: 9,
+    openvpnOpcodeName: 'P_DATA_V2',
+    openvpnSession: '',
+    payloadBytes: 60,
+    multicast: false,
+    denied: false,
+    denial: undefined,
+    ...options,
+  };
+}
+
+function causes(packets: ObservedPacket[]): string[] {
+  index = 0;
+  return explainDenials(new Timeline(packets.map((q, i) => ({ ...q, index: i }))), {
+    profileName: 'pf',
+    steadyTimeoutUs: 60e6,
+    estimate: undefined,
+  }).map((e) => e.cause);
+}
+
+describe('scripted causes', () => {
+  it('idle-expiry: the host sends on the same flow again after the denial', () => {
+    expect(causes([p(0, true), p(1, false), p(80, false, { denied: true }), p(85, true), p(86, false)])).toEqual(['idle-expiry']);
+  });
+
+  it('client-killed: the host never speaks again and no new session appears', () => {
+    expect(causes([p(0, true), p(1, false), p(80, false, { denied: true }), p(90, false, { denied: true })])).toEqual(['client-killed', 'client-killed']);
+  });
+
+  it('graceful-exit-inflight: within a round trip of the host\'s last packet, then silence', () => {
+    expect(causes([p(0, true), p(10, true, { openvpnOpcode: 4 }), p(10.2, false, { denied: true })])).toEqual(['graceful-exit-inflight']);
+  });
+
+  it('same-port-restart: a fresh hard reset on the same 5-tuple, the denied packet carries the old session', () => {
+    expect(
+      causes([
+        p(0, true, { openvpnOpcode: 7, openvpnSession: 'aaaa' }),
+        p(1, false, { openvpnOpcode: 4, openvpnSession: 'bbbb' }),
+        p(50, true, { openvpnOpcode: 7, openvpnSession: 'cccc' }),
+        p(50.5, false, { openvpnOpcode: 4, openvpnSession: 'bbbb', denied: true }),
+        p(52, true),
+      ]),
+    ).toEqual(['same-port-restart']);
+  });
+
+  it('state-flush: several flows denied in one second although they were busy', () => {
+    const flows = [40001, 40002, 40003];
+    const packets = flows.flatMap((port) => [p(0, true, { localPort: port }), p(5, false, { localPort: port }), p(10.1 + port / 1e6, false, { localPort: port, denied: true })]);
+    expect(causes(packets.sort((a, b) => a.tsUs - b.tsUs))).toEqual(['state-flush', 'state-flush', 'state-flush']);
+  });
+
+  it('endpoint-change: the server answers from another address', () => {
+    expect(causes([p(0, true), p(1, false), p(2, false, { remoteAddr: '198.51.100.8', denied: true })])).toEqual(['endpoint-change']);
+  });
+
+  it('local-address-change: the same server and port, the host\'s previous address', () => {
+    expect(causes([p(0, true, { localAddr: '192.168.1.11' }), p(30, false, { denied: true })])).toEqual(['local-address-change']);
+  });
+
+  it('unsolicited: nothing from the host on that flow', () => {
+    expect(causes([p(0, false, { remoteAddr: '203.0.113.9', remotePort: 40000, service: '', denied: true })])).toEqual(['unsolicited']);
+  });
+
+  it('late-reply: a DNS answer after the state expired', () => {
+    const dns = { remotePort: 53, localPort: 53001, service: 'dns', openvpnOpcode: -1 };
+    expect(causes([p(0, true, dns), p(45, false, { ...dns, denied: true })])).toEqual(['late-reply']);
+  });
+});
