@@ -515,7 +515,7 @@ export class FlowTable {
     this.recentExpired.delete(key);
     this.recentExpired.set(key, {
       flowId: flow.id,
-      lastUs: this.prevLastUs,
+      lastUs: flow.lastUs,
       expiresUs: flow.expiresUs,
       timeoutKey: flow.timeoutKey,
       timeoutUs: flow.timeoutUs,
