@@ -138,7 +138,7 @@ const EXPECTED =
  * Make wordings comparable: one kind of double quote, single quotes used as quotes turned into double quotes,
  * dashes as ` - `, and all whitespace (no-break spaces, line breaks) as single spaces. In `separator` mode a line
  * break becomes ` - ` too, so that a notification's title line ("Connection Denied") stays apart from its body;
- * the parser tries that first and falls back to `space` mode for sentences wrapped across lines.
+ * the parser tries every wording on both forms, `space` mode being what reads sentences wrapped across lines.
  */
 function normalise(text: string, lineBreaks: 'separator' | 'space'): string {
   let t = text.replace(/[\u200b-\u200d\ufeff]/g, '').replace(/[\u00a0\u2007\u202f\t]/g, ' ');
@@ -254,14 +254,18 @@ const WORDINGS: readonly { wording: AlertWording; direction: 'incoming' | 'outgo
     // LS4 / rule note: "vpn.btguard.com tried to establish an incoming connection to openvpn [via UDP port 1194]."
     wording: 'ls4-sentence',
     direction: 'incoming',
-    pattern: new RegExp(`${REMOTE}\\s+${TRIES}\\s+${ESTABLISH}(?:incoming|inbound)\\s+${PROTO}connection\\s+(?:to|with)\\s+${processAfter('')}`, 'i'),
+    pattern: new RegExp(
+      `${REMOTE}\\s+(?:${TRIES}\\s+${ESTABLISH}|(?:attempted|made|initiated|opened)\\s+(?:an?\\s+)?)(?:incoming|inbound)\\s+${PROTO}connection\\s+(?:to|with)\\s+${processAfter('')}`,
+      'i',
+    ),
   },
   {
     // LS5/6 notification: "Connection denied - openvpn: incoming UDP connection from vpn.btguard.com was denied …"
+    // (title on its own line or before a dash; the process ends at a colon or a dash)
     wording: 'notification',
     direction: 'from-text',
     pattern: new RegExp(
-      `${SENTENCE_START}${TITLE}${PROCESS_LEADING}\\s*:\\s*(?:an?\\s+)?(?<dir>incoming|inbound|outgoing|outbound)\\s+${PROTO}${CONNECTION}(?:from|to)\\s+${REMOTE}`,
+      `${SENTENCE_START}${TITLE}${PROCESS_LEADING}(?:\\s*:|\\s-)\\s*(?:an?\\s+)?(?<dir>incoming|inbound|outgoing|outbound)\\s+${PROTO}${CONNECTION}(?:from|to)\\s+${REMOTE}`,
       'i',
     ),
   },
@@ -270,6 +274,12 @@ const WORDINGS: readonly { wording: AlertWording; direction: 'incoming' | 'outgo
     wording: 'incoming-from-to',
     direction: 'incoming',
     pattern: new RegExp(`(?:incoming|inbound)\\s+${PROTO}${CONNECTION}from\\s+${REMOTE}\\s+(?:to|for)\\s+${processAfter('')}`, 'i'),
+  },
+  {
+    // The same with the process first: "Incoming UDP connection to openvpn from vpn.btguard.com was denied"
+    wording: 'incoming-from-to',
+    direction: 'incoming',
+    pattern: new RegExp(`(?:incoming|inbound)\\s+${PROTO}${CONNECTION}to\\s+${processAfter('')}\\s+from\\s+${REMOTE}`, 'i'),
   },
   {
     // LS4 outgoing alert: "openvpn wants to connect to vpn.btguard.com on UDP port 1194"
@@ -321,6 +331,7 @@ const VIA_APP = new RegExp(
   `^\\s*\\(?via\\s+(?!(?:udp|tcp|icmp|icmpv6|port)\\b)(?:"([^"]{1,255})"|(${WORD}(?:\\s${WORD})*?)(?=\\s*(?:[.,;:!?)](?:\\s|$)|$|\\s(?:on|over|using|was|because|via)\\b)))`,
   'i',
 );
+const NOT_A_NAME = /\b(?:tried|tries|trying|attempted|wants|wanted|connection|incoming|outgoing|inbound|outbound)\b/i;
 const ICMP_TOOLS = new Set(['ping', 'ping6', 'traceroute', 'traceroute6', 'mtr', 'mtr-packet']);
 
 /** The file name of a process path, lower-cased (`/usr/local/sbin/openvpn` → `openvpn`). */
@@ -328,42 +339,60 @@ function baseName(process: string): string {
   return (process.split('/').pop() ?? process).toLowerCase();
 }
 
-function matchWordings(text: string): LittleSnitchAlertDetails | undefined {
+interface Prepared {
+  body: string;
+  found: FoundDate | undefined;
+}
+
+/** Find the date, then remove it (with "On", weekday and time) so that it cannot be read as part of a name. */
+function prepare(text: string): Prepared {
   const found = findDate(text);
-  // Remove the date (and "On", weekday, time) so that it cannot be read as part of a name.
   const body = found === undefined ? text : `${text.slice(0, found.start)} ${text.slice(found.end)}`.replace(/\s+/g, ' ').trim();
+  return { body, found };
+}
+
+/**
+ * Try each wording in order, each on both normalisations (line breaks as separators, then as spaces): a more
+ * specific wording on either beats a looser one, so a wrapped LS4 sentence is not misread as a notification whose
+ * "title" ended at the line break.
+ */
+function matchWordings(texts: readonly Prepared[]): LittleSnitchAlertDetails | undefined {
   for (const { wording, direction, pattern } of WORDINGS) {
-    const match = pattern.exec(body);
-    if (match === null) continue;
-    const g = match.groups ?? {};
-    const remote = cleanRemote(g.rq ?? g.rt ?? '');
-    const process = (g.pq ?? g.pt ?? '').trim().replace(/\.+$/, '');
-    if (remote === undefined || process === '' || !/[\p{L}\p{N}]/u.test(process)) continue;
-    const dir = direction === 'from-text' ? (/^in/i.test(g.dir ?? '') ? 'incoming' : 'outgoing') : direction;
-    const cannotBeDelayed = CANNOT_BE_DELAYED.test(body);
-    const named = (g.proto ?? PROTOCOL_CONTEXT.exec(body)?.slice(1).find((p) => p !== undefined) ?? '').toLowerCase();
-    let protocol: LittleSnitchAlert['protocol'] = 'unknown';
-    if (named === 'udp' || named === 'tcp') protocol = named;
-    else if (named.startsWith('icmp')) protocol = 'icmp';
-    // formats.md §8: only connectionless data (UDP, ICMP) "cannot be delayed"; a process receives ICMP only as a
-    // ping-like tool, so everything else (openvpn, WireGuard, DNS clients) means UDP.
-    else if (cannotBeDelayed) protocol = ICMP_TOOLS.has(baseName(process)) ? 'icmp' : 'udp';
-    const textPort = PORT_IN_TEXT.exec(body);
-    const port = remote.port ?? (textPort !== null && Number(textPort[1]) <= 65535 ? Number(textPort[1]) : null);
-    const via = VIA_APP.exec(body.slice(match.index + match[0].length));
-    const parenthetical = g.ra !== undefined && isIP(g.ra) !== 0 ? g.ra.toLowerCase() : null;
-    return {
-      date: found?.iso ?? null,
-      remote: remote.remote,
-      process,
-      direction: dir,
-      protocol,
-      cannotBeDelayed,
-      port,
-      remoteAddress: isIP(remote.remote.split('%')[0]!) !== 0 ? remote.remote : parenthetical,
-      via: via === null ? null : (via[1] ?? via[2] ?? '').trim() || null,
-      wording,
-    };
+    for (const { body, found } of texts) {
+      const match = pattern.exec(body);
+      if (match === null) continue;
+      const g = match.groups ?? {};
+      const remote = cleanRemote(g.rq ?? g.rt ?? '');
+      const process = (g.pq ?? g.pt ?? '').trim().replace(/\.+$/, '');
+      if (remote === undefined || process === '' || !/[\p{L}\p{N}]/u.test(process)) continue;
+      // An unquoted "process" holding the alert's own verbs is a sentence misread as a title; try the next reading.
+      if (g.pq === undefined && NOT_A_NAME.test(process)) continue;
+      const dir = direction === 'from-text' ? (/^in/i.test(g.dir ?? '') ? 'incoming' : 'outgoing') : direction;
+      const cannotBeDelayed = CANNOT_BE_DELAYED.test(body);
+      const named = (g.proto ?? PROTOCOL_CONTEXT.exec(body)?.slice(1).find((p) => p !== undefined) ?? '').toLowerCase();
+      let protocol: LittleSnitchAlert['protocol'] = 'unknown';
+      if (named === 'udp' || named === 'tcp') protocol = named;
+      else if (named.startsWith('icmp')) protocol = 'icmp';
+      // formats.md §8: only connectionless data (UDP, ICMP) "cannot be delayed"; a process receives ICMP only as a
+      // ping-like tool, so everything else (openvpn, WireGuard, DNS clients) means UDP.
+      else if (cannotBeDelayed) protocol = ICMP_TOOLS.has(baseName(process)) ? 'icmp' : 'udp';
+      const textPort = PORT_IN_TEXT.exec(body);
+      const port = remote.port ?? (textPort !== null && Number(textPort[1]) <= 65535 ? Number(textPort[1]) : null);
+      const via = VIA_APP.exec(body.slice(match.index + match[0].length));
+      const parenthetical = g.ra !== undefined && isIP(g.ra) !== 0 ? g.ra.toLowerCase() : null;
+      return {
+        date: found?.iso ?? null,
+        remote: remote.remote,
+        process,
+        direction: dir,
+        protocol,
+        cannotBeDelayed,
+        port,
+        remoteAddress: isIP(remote.remote.split('%')[0]!) !== 0 ? remote.remote : parenthetical,
+        via: via === null ? null : (via[1] ?? via[2] ?? '').trim() || null,
+        wording,
+      };
+    }
   }
   return undefined;
 }
@@ -376,10 +405,12 @@ function matchWordings(text: string): LittleSnitchAlertDetails | undefined {
  * "On", weekday and time):
  * - `<remote> tried to establish an incoming connection to <process> [via UDP port N]. The request was denied
  *   automatically because this kind of connection cannot be delayed.` (Little Snitch 4 alert / rule note;
- *   "tries/attempted/wants to establish/open an incoming [UDP] connection" too)
+ *   "tries/attempted/wants to establish/open an incoming [UDP] connection", "attempted an incoming connection" too;
+ *   `… to <process> via <app>` fills `via`)
  * - `[Connection denied -] <process>: incoming [UDP] connection from <remote> was denied automatically because …`
- *   (Little Snitch 5/6 notification; title on its own line or before a dash)
- * - `Incoming [UDP] connection from <remote> to <process> was denied` (and "Little Snitch denied an incoming …")
+ *   (Little Snitch 5/6 notification; title on its own line or before a dash; `<process> - incoming …` too)
+ * - `Incoming [UDP] connection from <remote> to <process> was denied` (and "Little Snitch denied an incoming …"),
+ *   `Incoming [UDP] connection to <process> from <remote> was denied`
  * - `<process> wants to connect to <remote> on UDP port N` / `… to establish an outgoing connection to <remote>`
  * - `Outgoing connection from <process> to <remote> was denied`
  * A remote may be `host`, `host:port`, `a.b.c.d:port`, IPv6, `[IPv6]:port`, or `host (address)`.
@@ -391,10 +422,10 @@ export function parseLittleSnitchAlertDetails(text: string): LittleSnitchAlertDe
   if (text.length > MAX_ALERT_CHARS) {
     throw new LittleSnitchParseError(`not a Little Snitch alert: ${text.length} characters is too long for one; ${EXPECTED}`);
   }
-  for (const mode of ['separator', 'space'] as const) {
-    const details = matchWordings(normalise(text, mode));
-    if (details !== undefined) return details;
-  }
+  const separated = normalise(text, 'separator');
+  const spaced = normalise(text, 'space');
+  const details = matchWordings(separated === spaced ? [prepare(spaced)] : [prepare(separated), prepare(spaced)]);
+  if (details !== undefined) return details;
   throw new LittleSnitchParseError(`not a Little Snitch alert: ${EXPECTED}`);
 }
 

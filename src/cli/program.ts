@@ -12,7 +12,7 @@ import { runAnalyze, type AnalyzeCliOptions } from './commands/analyze.js';
 import { runExplain, type ExplainCliOptions } from './commands/explain.js';
 import { runPackets, type PacketsOptions } from './commands/packets.js';
 import { runSimulate, type SimulateCliOptions } from './commands/simulate.js';
-import { PROFILES, ProfileError, describeTimeouts } from '../pipeline/index.js';
+import { LittleSnitchParseError, PROFILES, ProfileError, describeTimeouts } from '../pipeline/index.js';
 import { ExitError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -123,6 +123,8 @@ Examples:
     )
     .option('--denied <file>', 'denial log: pflog (block records; pass records are context) or NFLOG capture')
     .option('--capture <file>', 'the traffic around the denials (e.g. the physical interface)')
+    .option('--little-snitch <text>', 'a Little Snitch alert or notification as copied ("… tried to establish an incoming connection to openvpn …")')
+    .option('--little-snitch-file <file>', 'the same, read from a file (- for stdin)')
     .option('--deny-prefix <text>', 'NFLOG: records whose prefix contains this are denials (default: drop, deny, block, reject)')
     .addOption(new Option('--format <format>', 'text for people, json for machines').default('text').choices(['text', 'json']))
     .option('--profile <name>', 'firewall model (default pf); see udptrack analyze --help')
@@ -139,7 +141,9 @@ Examples:
   sudo tcpdump -i pflog0 -w pflog.pcap            # with "block log" rules; then:
   udptrack explain --denied pflog.pcap
   udptrack explain --denied nflog.pcap --capture eth0.pcap --profile linux
-  udptrack explain --capture wifi.pcapng --udp-timeout udp.multiple=60s`,
+  udptrack explain --capture wifi.pcapng --udp-timeout udp.multiple=60s
+  udptrack explain --little-snitch "vpn.example.com tried to establish an incoming connection to openvpn. The request
+    was denied automatically because this kind of connection cannot be delayed."`,
     )
     .action(async (options: ExplainCliOptions) => {
       await runExplain(options, io);
@@ -206,7 +210,7 @@ function exitCodeFor(error: unknown, io: CliIo): number {
     io.stderr.write(`udptrack: ${error.path}: ${error.message}\n`);
     return 2;
   }
-  if (error instanceof ProfileError) {
+  if (error instanceof ProfileError || error instanceof LittleSnitchParseError) {
     io.stderr.write(`udptrack: ${error.message}\n`);
     return 2;
   }

@@ -6,7 +6,7 @@ import type { CaptureSource } from '../capture/index.js';
 import type { TimeoutProfile } from '../flow/profiles.js';
 import { timeoutsInSeconds } from '../flow/profiles.js';
 import type { Flow } from '../flow/table.js';
-import type { AnalyzeReport, LocalJson } from '../report/analyze.js';
+import type { AnalyzeReport, LocalJson, ProfileJson } from '../report/analyze.js';
 import { buildDenialJson, buildFlowJson, type DenialJson, type FlowJson } from '../report/flows.js';
 import { formatIsoFromUs } from '../report/time.js';
 import { replayCapture } from './replay.js';
@@ -16,8 +16,11 @@ export interface AnalyzeOptions {
   file: string;
   profile: TimeoutProfile;
   localNetworks?: readonly string[] | undefined;
-  /** Keep flows and denials for the final report (json/text). Streaming modes turn this off to bound memory. */
-  collect: boolean;
+  /**
+   * How many flows and denials to keep for the final report: the person's view keeps the first N (by first packet),
+   * streaming formats keep none, so memory stays bounded by the live flows whatever the capture's size.
+   */
+  keep: number;
   onFlowEnd?: ((flow: Flow, json: () => FlowJson) => void) | undefined;
   onDenial?: ((denial: DenialJson) => void) | undefined;
   onLocal?: ((local: LocalJson) => void) | undefined;
@@ -26,10 +29,12 @@ export interface AnalyzeOptions {
   onPacket?: (() => void) | undefined;
 }
 
-/** Replay `source` under `options.profile` and return the report (flows/denials empty unless `collect`). */
+/** Replay `source` under `options.profile` and return the report (with at most `keep` flows and denials). */
 export async function analyzeCapture(source: CaptureSource, options: AnalyzeOptions): Promise<AnalyzeReport> {
-  const flows: FlowJson[] = [];
+  let flows: FlowJson[] = [];
   const denials: DenialJson[] = [];
+  const expirationsByTimeout: Record<string, number> = {};
+  const keep = options.keep;
   const result = await replayCapture(source, {
     profiles: [options.profile],
     localNetworks: options.localNetworks,
@@ -41,18 +46,22 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
       onFlowEnd: (_index, flow) => {
         let json: FlowJson | undefined;
         const lazyJson = (): FlowJson => (json ??= buildFlowJson(flow));
-        if (options.collect) flows.push(lazyJson());
+        if (flow.endReason === 'idle-timeout') expirationsByTimeout[flow.timeoutKey] = (expirationsByTimeout[flow.timeoutKey] ?? 0) + 1;
+        if (keep > 0) {
+          flows.push(lazyJson());
+          // Keep the first `keep` flows by first packet: trim in batches so the cost stays linear.
+          if (flows.length >= 2 * keep) flows = sortFlows(flows).slice(0, keep);
+        }
         options.onFlowEnd?.(flow, lazyJson);
       },
       onDenial: (_index, denial) => {
-        const json = buildDenialJson(denial);
-        if (options.collect) denials.push(json);
-        options.onDenial?.(json);
+        if (keep > 0 && denials.length < keep) denials.push(buildDenialJson(denial));
+        if (options.onDenial !== undefined) options.onDenial(denials.at(-1)?.frame === denial.frame ? denials.at(-1)! : buildDenialJson(denial));
       },
     },
   });
   const table = result.tables[0]!;
-  flows.sort((a, b) => (a.first_ts < b.first_ts ? -1 : a.first_ts > b.first_ts ? 1 : a.id - b.id));
+  flows = sortFlows(flows).slice(0, keep);
   const damage = result.capture.damage;
   return {
     file: options.file,
@@ -61,6 +70,7 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
       udp_packets: result.udpPackets,
       flows: table.counts.flowsCreated,
       flows_by_end: { ...table.counts.expiredByReason },
+      expirations_by_timeout: expirationsByTimeout,
       denied: table.counts.denied,
       purge_window: table.counts.window,
       first_ts: result.firstUs < 0 ? null : formatIsoFromUs(result.firstUs),
@@ -70,13 +80,17 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
       damage: damage === null ? null : { code: damage.code, offset: damage.offset, detail: damage.detail },
     },
     local: { addresses: result.local.networks, source: result.local.source, reason: result.local.reason },
-    profile: {
-      name: options.profile.name,
-      title: options.profile.title,
-      timeouts: timeoutsInSeconds(options.profile),
-      source: options.profile.source,
-    },
+    profile: profileJson(options.profile),
     flows,
     denials,
   };
+}
+
+function sortFlows(flows: FlowJson[]): FlowJson[] {
+  return flows.sort((a, b) => (a.first_ts < b.first_ts ? -1 : a.first_ts > b.first_ts ? 1 : a.id - b.id));
+}
+
+/** A profile as reports show it. */
+export function profileJson(profile: TimeoutProfile): ProfileJson {
+  return { name: profile.name, title: profile.title, timeouts: timeoutsInSeconds(profile), source: profile.source };
 }

@@ -4,7 +4,10 @@
  * With a log, the log decides what was denied (its pass records and the capture are context); with a capture
  * alone, the denials are the ones the model predicts. Offline, so the classifier may look ahead.
  */
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { formatAddress } from '../address.js';
+import { isLittleSnitchTrafficLog, parseLittleSnitchTrafficLog, rankAlertCauses, type LittleSnitchTrafficRow } from '../classify/little-snitch.js';
+import { remedyFor, type CauseName } from '../classify/remedies.js';
 import { readCapture } from '../capture/index.js';
 import { Timeline, explainDenials, type Explanation, type ObservedPacket, type TimeoutContext } from '../classify/explain.js';
 import { decodeOpenvpnHeader } from '../decode/app/openvpn.js';
@@ -93,14 +96,42 @@ async function collect(file: string, source: 'capture' | 'log', denyPrefix: stri
   return skipped;
 }
 
+/** Whether a file starts like `littlesnitch log-traffic` CSV rather than a capture. */
+function sniffLittleSnitchCsv(path: string): boolean {
+  if (path === '-') return false;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(1024);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return isLittleSnitchTrafficLog(head.subarray(0, n).toString('utf8'));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Denied incoming UDP rows of a Little Snitch traffic log. */
+function deniedUdpRows(rows: readonly LittleSnitchTrafficRow[]): LittleSnitchTrafficRow[] {
+  return rows.filter((r) => r.direction === 'in' && r.denyCount > 0 && r.protocol === 17 && r.port !== null);
+}
+
 /** Run explain over the inputs. */
 export async function explainInputs(options: ExplainOptions): Promise<ExplainResult> {
   const logEntries: Entry[] = [];
   const captureEntries: Entry[] = [];
   let skipped = 0;
-  if (options.deniedFile !== undefined) skipped += await collect(options.deniedFile, 'log', options.denyPrefix, logEntries);
+  let lsRows: LittleSnitchTrafficRow[] | undefined;
+  if (options.deniedFile !== undefined && sniffLittleSnitchCsv(options.deniedFile)) {
+    lsRows = deniedUdpRows(parseLittleSnitchTrafficLog(readFileSync(options.deniedFile, 'utf8')));
+    if (options.captureFile === undefined) return explainLittleSnitchRows(lsRows, options);
+  } else if (options.deniedFile !== undefined) {
+    skipped += await collect(options.deniedFile, 'log', options.denyPrefix, logEntries);
+  }
   if (options.captureFile !== undefined) await collect(options.captureFile, 'capture', undefined, captureEntries);
   const haveLog = options.deniedFile !== undefined;
+  if (lsRows !== undefined) markLittleSnitchDenials(lsRows, captureEntries);
 
   // Join logged denials to the capture by 5-tuple and time: the capture's packet becomes the denied one (it has the
   // full payload), keeping the log's record number for the report.
@@ -253,4 +284,77 @@ function estimateTimeout(packets: readonly ObservedPacket[]): { longestPassedUs:
   const above = deniedGaps.filter((g) => g > longestPassedUs);
   if (above.length === 0) return undefined;
   return { longestPassedUs, shortestDeniedUs: Math.min(...above) };
+}
+
+/**
+ * Little Snitch log rows are per-interval aggregates (formats.md §8: `denyCount` denied connections, `port` the local
+ * port for incoming rows): mark up to `denyCount` inbound capture packets from that address to that port in the
+ * minute before the row as the denied ones, numbering them by the row's CSV line.
+ */
+function markLittleSnitchDenials(rows: readonly LittleSnitchTrafficRow[], captureEntries: readonly Entry[]): void {
+  for (const row of rows) {
+    const candidates = captureEntries.filter((e) => {
+      if (e.denied || e.tsUs > row.tsUs + JOIN_WINDOW_US || e.tsUs < row.tsUs - 60_000_000) return false;
+      const [src, dst] = e.key.split('>');
+      return src !== undefined && dst !== undefined && src.startsWith(`${row.ipAddress}.`) && dst.endsWith(`.${row.port}`);
+    });
+    for (const entry of candidates.slice(-row.denyCount)) {
+      entry.denied = true;
+      entry.source = 'log';
+      entry.frame = row.line;
+    }
+  }
+}
+
+/** Without a capture a Little Snitch row has no packets to follow: rank the causes from the row, with low confidence. */
+function explainLittleSnitchRows(rows: readonly LittleSnitchTrafficRow[], options: ExplainOptions): ExplainResult {
+  const explanations: Explanation[] = rows.map((row) => {
+    const process = row.executable.split('/').at(-1) ?? row.executable;
+    const remote = row.remoteHostname || row.ipAddress;
+    const ranked = rankAlertCauses({ date: row.date.slice(0, 10), remote, process, direction: 'incoming', protocol: 'udp', cannotBeDelayed: true });
+    const top = ranked[0];
+    const cause = (top?.cause ?? 'unsolicited') as CauseName;
+    const packet: ObservedPacket = {
+      index: 0,
+      frame: row.line,
+      source: 'log',
+      tsUs: row.tsUs,
+      localAddr: '',
+      localPort: row.port ?? 0,
+      remoteAddr: row.ipAddress,
+      remotePort: 0,
+      fromLocal: false,
+      service: '',
+      openvpnOpcode: -1,
+      openvpnOpcodeName: '',
+      openvpnSession: '',
+      payloadBytes: 0,
+      multicast: isGroupAddress(row.ipAddress),
+      denied: true,
+      denial: undefined,
+    };
+    const evidence = [
+      `Little Snitch denied ${row.denyCount} incoming UDP connection(s) from ${remote} to ${process} on local port ${row.port} (log line ${row.line}).`,
+      `Without a capture the cause is ranked from the row alone: ${top?.why ?? ''}`,
+      `Confirm with a capture: ${top?.confirm[0] ?? 'sudo tcpdump -i en0 -w vpn.pcap udp'}, then udptrack explain --denied <this csv> --capture vpn.pcap.`,
+    ];
+    const remedy = top?.remedy.length ? top.remedy : remedyFor(cause, { service: '', remote: `${row.ipAddress}:0`, localPort: row.port ?? 0, steadyTimeoutUs: steadyStateTimeoutUs(options.profile) });
+    return {
+      packet,
+      cause,
+      confidence: top?.likelihood === 'high' ? 0.5 : 0.3,
+      evidence,
+      ruledOut: ranked.slice(1).map((c) => ({ cause: c.cause as CauseName, why: `ranked ${c.likelihood} for a UDP client without a capture` })),
+      remedy,
+      text: `${remote} → ${process}:${row.port}: ${cause} (ranked, no capture). ${evidence[1] ?? ''}`,
+      provisional: false,
+    };
+  });
+  return {
+    local: { addresses: [], source: 'denial-log', reason: 'a Little Snitch traffic log names the process, not the local address' },
+    profile: { name: options.profile.name, timeouts: timeoutsInSeconds(options.profile) },
+    timeoutEstimate: undefined,
+    explanations,
+    skipped: 0,
+  };
 }

@@ -3,9 +3,17 @@
  */
 export { CaptureError, type CaptureSource, type CaptureSummary } from '../capture/index.js';
 export { walkPackets, type PacketWalkOptions, type PacketWalkResult } from './packets.js';
-export { analyzeCapture, type AnalyzeOptions } from './analyze.js';
+export { analyzeCapture, profileJson, type AnalyzeOptions } from './analyze.js';
 export { resolveProfile, resolveProfiles, ProfileError, PROFILES, describeTimeouts, type ProfileChoice, type TimeoutProfile } from './profiles.js';
 export { replayCapture, inferLocalSide, type ReplayOptions, type ReplayResult } from './replay.js';
 export { simulateCapture, type SimulateOptions } from './simulate.js';
 export { parseSweep as parseSweepSpec } from '../flow/profiles.js';
 export { explainInputs, type ExplainOptions, type ExplainResult } from './explain.js';
+export {
+  LittleSnitchParseError,
+  lsrulesForAlert,
+  parseLittleSnitchAlert,
+  rankAlertCauses,
+  type AlertCause,
+  type LittleSnitchAlert,
+} from '../classify/little-snitch.js';

@@ -32,6 +32,8 @@ export interface AnalyzeReport {
     udp_packets: number;
     flows: number;
     flows_by_end: Record<string, number>;
+    /** States that timed out, by the timeout key in force. */
+    expirations_by_timeout: Record<string, number>;
     denied: number;
     purge_window: number;
     first_ts: string | null;
@@ -46,14 +48,8 @@ export interface AnalyzeReport {
   denials: DenialJson[];
 }
 
-/** How many rows the person's view shows per table before summarising the rest. */
-export interface TextLimits {
-  flows: number;
-  denials: number;
-}
-
 /** The person's view of an analyze report. */
-export function renderAnalyzeText(report: AnalyzeReport, limits: TextLimits): string {
+export function renderAnalyzeText(report: AnalyzeReport): string {
   const s = report.stats;
   const out: string[] = [];
   out.push(
@@ -67,8 +63,8 @@ export function renderAnalyzeText(report: AnalyzeReport, limits: TextLimits): st
       ['Denied inbound', `${s.denied} packets${s.purge_window > 0 ? `, ${s.purge_window} more inside pf's purge window (may have passed)` : ''}`],
     ]),
   );
-  out.push('', `Flows (${report.flows.length}${report.flows.length > limits.flows ? `, first ${limits.flows} shown; --format json for all` : ''}):`);
-  const flowRows = report.flows.slice(0, limits.flows).map((f) => [
+  out.push('', `Flows (${s.flows}${s.flows > report.flows.length ? `, first ${report.flows.length} shown; --format json for all` : ''}):`);
+  const flowRows = report.flows.map((f) => [
     String(f.id),
     f.first_ts.slice(11, 23),
     formatEndpoint(f.orig.addr, f.orig.port),
@@ -86,20 +82,15 @@ export function renderAnalyzeText(report: AnalyzeReport, limits: TextLimits): st
       'right', 'left', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'left',
     ]),
   );
-  const expired = report.flows.filter((f) => f.end.reason === 'idle-timeout');
-  if (expired.length > 0) {
-    const byKey = new Map<string, number>();
-    for (const f of expired) {
-      const key = f.state.at(-1)?.timeout_key ?? '?';
-      byKey.set(key, (byKey.get(key) ?? 0) + 1);
-    }
-    out.push('', `Expirations: ${expired.length} states timed out (${[...byKey].map(([k, v]) => `${v} on ${k}`).join(', ')}).`);
+  const expiredTotal = Object.values(s.expirations_by_timeout).reduce((a, b) => a + b, 0);
+  if (expiredTotal > 0) {
+    out.push('', `Expirations: ${expiredTotal} states timed out (${Object.entries(s.expirations_by_timeout).map(([k, v]) => `${v} on ${k}`).join(', ')}).`);
   }
-  out.push('', `Denied inbound packets (${report.denials.length}${report.denials.length > limits.denials ? `, first ${limits.denials} shown` : ''}):`);
+  out.push('', `Denied inbound packets (${s.denied}${s.denied > report.denials.length ? `, first ${report.denials.length} shown` : ''}):`);
   if (report.denials.length === 0) {
     out.push('  none: every inbound packet matched a live state under this profile.');
   } else {
-    const rows = report.denials.slice(0, limits.denials).map((d) => [
+    const rows = report.denials.map((d) => [
       String(d.frame),
       d.ts.slice(11, 23),
       formatEndpoint(d.src, d.sport),

@@ -45,7 +45,11 @@ export function buildVerdictJson(e: Explanation): VerdictJson {
   return out;
 }
 
-const endpoint = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+/** `addr:port`; a log that does not name the local address (Little Snitch) shows "this host", an unknown port none. */
+function endpoint(addr: string, port: number): string {
+  const host = addr === '' ? 'this host' : addr.includes(':') ? `[${addr}]` : addr;
+  return port === 0 ? host : `${host}:${port}`;
+}
 
 /** Denials grouped by flow and cause, a paragraph each. */
 export function renderExplainText(
@@ -80,7 +84,11 @@ export function renderExplainText(
     );
     out.push(...wrap(first.evidence.join(' '), '  '));
     out.push(...wrap(`Fix: ${first.remedy[0] ?? 'nothing to do.'}`, '  '));
-    for (const more of first.remedy.slice(1)) out.push(...wrap(`Also: ${more}`, '  '));
+    for (const more of first.remedy.slice(1)) {
+      // Multi-line remedies are files to save (an .lsrules document): print them as they are.
+      if (more.includes('\n')) out.push(...more.trimEnd().split('\n').map((line, i) => (i === 0 ? `  Also: ${line}` : `    ${line}`)));
+      else out.push(...wrap(`Also: ${more}`, '  '));
+    }
   }
   return out.join('\n') + '\n';
 }

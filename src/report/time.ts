@@ -4,9 +4,17 @@
  */
 import { formatDuration, intervalToDuration } from 'date-fns';
 
+let cachedSec = Number.NaN;
+let cachedBase = '';
+
 /** ISO-8601 UTC with as many fraction digits as the capture recorded: `2019-05-29T10:11:12.123456Z`. */
 export function formatIsoTimestamp(tsSec: number, tsNsec: number, digits: number): string {
-  const base = new Date(tsSec * 1000).toISOString().slice(0, 19);
+  // Reports format the same few seconds over and over (every timestamp of a flow record): remember the last one.
+  if (tsSec !== cachedSec) {
+    cachedSec = tsSec;
+    cachedBase = new Date(tsSec * 1000).toISOString().slice(0, 19);
+  }
+  const base = cachedBase;
   if (digits <= 0) return `${base}Z`;
   const fraction = String(tsNsec).padStart(9, '0').slice(0, Math.min(digits, 9));
   return `${base}.${fraction}Z`;

@@ -147,3 +147,30 @@ describe('scripted causes', () => {
     expect(causes([p(0, true, dns), p(45, false, { ...dns, denied: true })])).toEqual(['late-reply']);
   });
 });
+
+describe('Little Snitch', () => {
+  it('the BTGuard alert parses and ranks idle-expiry and client-restart first', async () => {
+    const text =
+      'On 29 May 2019, vpn.btguard.com tried to establish an incoming connection to openvpn. The request was denied automatically because this kind of connection cannot be delayed.';
+    const result = await runCliCaptured(['explain', '--format', 'json', '--little-snitch', text]);
+    expect(result.exitCode).toBe(0);
+    const doc = JSON.parse(result.stdout) as { alert: Record<string, string>; causes: Array<{ cause: string; confirm: string[]; remedy: string[] }> };
+    expect(doc.alert).toEqual({ date: '2019-05-29', remote: 'vpn.btguard.com', process: 'openvpn', direction: 'incoming', protocol: 'udp' });
+    expect(doc.causes.slice(0, 2).map((c) => c.cause).sort()).toEqual(['client-restart', 'idle-expiry']);
+    expect(doc.causes[0]!.confirm.join('\n')).toMatch(/tcpdump .*vpn\.btguard\.com/);
+    expect(doc.causes.flatMap((c) => c.remedy).join('\n')).toMatch(/"remote-hosts"/);
+  });
+
+  it('text that is not an alert: one clear line, exit 2', async () => {
+    const result = await runCliCaptured(['explain', '--little-snitch', 'my printer is on fire']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/not a Little Snitch alert/);
+  });
+
+  it('a log-traffic CSV: one ranked verdict per denied incoming UDP row', async () => {
+    const v = await verdicts(['--denied', 'fixtures/little-snitch/log-traffic.csv']);
+    expect(v.length).toBeGreaterThan(0);
+    expect(v[0]).toMatchObject({ src: '198.51.100.7', dport: 51234, cause: 'idle-expiry' });
+  });
+});

@@ -22,4 +22,6 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   { name: 'explain-macos-sleep', args: ['explain', '--denied', 'fixtures/pflog/macos-sleep.pcap'] },
   { name: 'explain-openvpn-idle', args: ['explain', '--capture', 'fixtures/pcap/openvpn-idle.pcap'] },
   { name: 'explain-openvpn-idle-json', args: ['explain', '--format', 'json', '--capture', 'fixtures/pcap/openvpn-idle.pcap'] },
+  { name: 'explain-little-snitch-btguard', args: ['explain', '--little-snitch-file', 'fixtures/little-snitch/alert-ls4-btguard.txt'] },
+  { name: 'explain-little-snitch-csv', args: ['explain', '--denied', 'fixtures/little-snitch/log-traffic.csv'] },
 ];

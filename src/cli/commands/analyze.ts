@@ -2,7 +2,7 @@
  * `udptrack analyze FILE|-`: replay a capture through a firewall's UDP memory and report the flows, their
  * expirations and the inbound packets the model denies.
  */
-import { analyzeCapture, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
+import { analyzeCapture, profileJson, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
 import { renderAnalyzeText } from '../../report/analyze.js';
 import { renderConnLogFooter, renderConnLogHeader, renderConnLogLine } from '../../report/conn-log.js';
 import { UsageError } from '../errors.js';
@@ -24,7 +24,6 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
   if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, not '${options.limit}'`);
   const progress = progressReporter(file, io, options.progress);
   const format = options.format;
-  const streaming = format === 'ndjson' || format === 'conn';
   let connHeaderWritten = false;
   let firstUs = -1;
   const writeConnHeader = (): void => {
@@ -33,11 +32,15 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
       connHeaderWritten = true;
     }
   };
+  // --format json is written as the replay goes (flows in the order they end), so memory stays bounded by the
+  // live flows; denials are small and kept until the end.
+  const deniedJson: string[] = [];
+  let flowsWritten = 0;
   const report = await analyzeCapture(openInput(file, io), {
     file,
     profile,
     localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
-    collect: !streaming,
+    keep: format === 'text' ? limit : 0,
     onProgress: progress.update,
     onPacket: () => progress.packets++,
     onFirstPacket: (tsUs) => {
@@ -46,25 +49,32 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     onLocal:
       format === 'ndjson'
         ? (local) => io.stdout.write(`${JSON.stringify({ type: 'local', ...local, profile: profile.name })}\n`)
-        : undefined,
+        : format === 'json'
+          ? (local) => io.stdout.write(`{\n"file": ${JSON.stringify(file)},\n"local": ${JSON.stringify(local)},\n"profile": ${JSON.stringify(profileJson(profile))},\n"flows": [`)
+          : undefined,
     onFlowEnd:
       format === 'ndjson'
         ? (_flow, json) => io.stdout.write(`${JSON.stringify({ type: 'flow', ...json() })}\n`)
-        : format === 'conn'
-          ? (flow) => {
-              writeConnHeader();
-              io.stdout.write(`${renderConnLogLine(flow)}\n`);
-            }
+        : format === 'json'
+          ? (_flow, json) => io.stdout.write(`${flowsWritten++ === 0 ? '\n' : ',\n'}${JSON.stringify(json())}`)
+          : format === 'conn'
+            ? (flow) => {
+                writeConnHeader();
+                io.stdout.write(`${renderConnLogLine(flow)}\n`);
+              }
+            : undefined,
+    onDenial:
+      format === 'ndjson'
+        ? (denial) => io.stdout.write(`${JSON.stringify({ type: 'denial', ...denial })}\n`)
+        : format === 'json'
+          ? (denial) => deniedJson.push(JSON.stringify(denial))
           : undefined,
-    onDenial: format === 'ndjson' ? (denial) => io.stdout.write(`${JSON.stringify({ type: 'denial', ...denial })}\n`) : undefined,
   });
   progress.done();
   switch (format) {
-    case 'json': {
-      const { file: _file, ...doc } = report;
-      io.stdout.write(`${JSON.stringify({ file, ...doc }, null, 2)}\n`);
+    case 'json':
+      io.stdout.write(`\n],\n"denials": [${deniedJson.length === 0 ? '' : `\n${deniedJson.join(',\n')}\n`}],\n"stats": ${JSON.stringify(report.stats)}\n}\n`);
       break;
-    }
     case 'ndjson':
       io.stdout.write(`${JSON.stringify({ type: 'stats', ...report.stats, local: report.local, profile: report.profile })}\n`);
       break;
@@ -73,6 +83,6 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
       io.stdout.write(renderConnLogFooter(report.stats.last_ts === null ? 0 : Date.parse(report.stats.last_ts) * 1000));
       break;
     default:
-      io.stdout.write(renderAnalyzeText(report, { flows: limit, denials: limit }));
+      io.stdout.write(renderAnalyzeText(report));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * `udptrack explain`: why was each inbound UDP packet denied, does it matter, and what to change.
  */
-import { explainInputs, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
+import { readFileSync } from 'node:fs';
+import { explainInputs, parseLittleSnitchAlert, rankAlertCauses, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
 import { buildVerdictJson, renderExplainText } from '../../report/explain.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -12,11 +13,51 @@ export interface ExplainCliOptions extends ProfileChoice {
   capture?: string;
   denyPrefix?: string;
   local?: string[];
+  littleSnitch?: string;
+  littleSnitchFile?: string;
   format: 'text' | 'json';
+}
+
+/** A Little Snitch alert alone: parse it and rank the causes for a UDP client with no capture at hand. */
+function explainAlert(text: string, options: ExplainCliOptions, io: CliIo): void {
+  const alert = parseLittleSnitchAlert(text);
+  const causes = rankAlertCauses(alert);
+  if (options.format === 'json') {
+    const { cannotBeDelayed: _delayed, ...fields } = alert;
+    io.stdout.write(`${JSON.stringify({ alert: fields, causes }, null, 2)}\n`);
+    return;
+  }
+  const out = [
+    `Alert: ${alert.direction} ${alert.protocol.toUpperCase()} from ${alert.remote} to ${alert.process}${alert.date ? ` on ${alert.date}` : ''}`,
+    '',
+    'Most likely causes, with the commands that tell them apart:',
+  ];
+  causes.forEach((c, i) => {
+    out.push('', `${i + 1}. ${c.cause} (${c.likelihood}): ${c.why}`);
+    for (const command of c.confirm) out.push(`     confirm: ${command}`);
+    for (const remedy of c.remedy) out.push(...remedy.split('\n').map((line, k) => (k === 0 ? `     remedy:  ${line}` : `              ${line}`)));
+  });
+  io.stdout.write(`${out.join('\n')}\n`);
 }
 
 /** Run `explain` on a denial log and/or a capture. */
 export async function runExplain(options: ExplainCliOptions, io: CliIo): Promise<void> {
+  if (options.littleSnitch !== undefined || options.littleSnitchFile !== undefined) {
+    let text = options.littleSnitch;
+    if (options.littleSnitchFile !== undefined) {
+      try {
+        text = readFileSync(options.littleSnitchFile === '-' ? 0 : options.littleSnitchFile, 'utf8');
+      } catch (error) {
+        throw new UsageError(`${options.littleSnitchFile}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+    if (options.denied === undefined && options.capture === undefined) {
+      explainAlert(text ?? '', options, io);
+      return;
+    }
+    // With a capture or log as well, the alert only confirms which flow to look at: the evidence decides.
+    parseLittleSnitchAlert(text ?? '');
+  }
   if (options.denied === undefined && options.capture === undefined) {
     throw new UsageError('explain needs --denied FILE (pflog or NFLOG denial log), --capture FILE, or --little-snitch TEXT');
   }
