@@ -39,10 +39,17 @@ function setIssue(
 ): -1 {
   // Only the first issue is kept: it says where decoding stopped; later layers never ran.
   if (pkt.issue === null) {
-    const issue: DecodeIssue = { kind, code, layer, offset };
-    if (requiredBytes !== undefined) issue.requiredBytes = requiredBytes;
-    if (availableBytes !== undefined) issue.availableBytes = availableBytes;
-    if (detail !== undefined) issue.detail = detail;
+    // The packet's own issue object is reused (no allocation per damaged or out-of-scope packet): like the packet,
+    // it is valid until the next decode.
+    const issue: DecodeIssue = (pkt as { issueSlot?: DecodeIssue }).issueSlot ?? { kind, code, layer, offset };
+    (pkt as { issueSlot?: DecodeIssue }).issueSlot = issue;
+    issue.kind = kind;
+    issue.code = code;
+    issue.layer = layer;
+    issue.offset = offset;
+    issue.requiredBytes = requiredBytes;
+    issue.availableBytes = availableBytes;
+    issue.detail = detail;
     pkt.issue = issue;
   }
   return -1;

@@ -134,8 +134,15 @@ function decodeInto(pkt: MutableDecodedPacket, linktype: number): void {
       return;
     default:
       // TCP, ESP, GRE …: well-formed, outside a UDP tracker's scope; counted, not an error.
-      unsupported(pkt, pkt.ipVersion === 4 ? 'ipv4' : 'ipv6', 'ip-proto-not-udp', transportOffset, `protocol ${pkt.ipProto}`);
+      unsupported(pkt, pkt.ipVersion === 4 ? 'ipv4' : 'ipv6', 'ip-proto-not-udp', transportOffset, protocolDetail(pkt.ipProto));
   }
+}
+
+const PROTOCOL_DETAILS: string[] = [];
+
+/** `protocol 6`, made once per protocol number (TCP packets are a quarter of a typical capture). */
+function protocolDetail(proto: number): string {
+  return (PROTOCOL_DETAILS[proto] ??= `protocol ${proto}`);
 }
 
 /** Decode a single record with a throwaway decoder (tests, one-off use). */

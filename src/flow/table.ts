@@ -50,9 +50,9 @@ export interface Flow {
   id: number;
   ipVersion: 4 | 6;
   /** Canonical side A (the lower address, then port) and side B. */
-  addrA: Uint8Array;
+  readonly addrA: Uint8Array;
   portA: number;
-  addrB: Uint8Array;
+  readonly addrB: Uint8Array;
   portB: number;
   /** Which side is local: 'a', 'b', or undefined for transit traffic. */
   localSide: 'a' | 'b' | undefined;
@@ -202,7 +202,8 @@ export class FlowTable {
   private readonly wheel: Flow[][] = Array.from({ length: WHEEL_SLOTS }, () => []);
   private wheelSec = -1;
   private spare: Flow[] = [];
-  private readonly recentExpired = new Map<string, ExpiredState>();
+  /** Recently expired states by key hash; the ended flow is kept to compare the full key. */
+  private readonly recentExpired = new Map<number, { state: ExpiredState; flow: Flow }>();
   // Scratch key of the current packet.
   private s0 = 0;
   private s1 = 0;
@@ -410,9 +411,6 @@ export class FlowTable {
 
   private createFlow(pkt: DecodedPacket, hash: number, srcIsA: boolean, tsUs: number, withState: boolean): Flow {
     const version = pkt.ipVersion === 6 ? 6 : 4;
-    const addrBytes = version === 4 ? 4 : 16;
-    const src = pkt.data.slice(pkt.srcAddrOffset, pkt.srcAddrOffset + addrBytes);
-    const dst = pkt.data.slice(pkt.dstAddrOffset, pkt.dstAddrOffset + addrBytes);
     const role = this.last.role;
     let localSide: 'a' | 'b' | undefined;
     if (role === 'outbound' || role === 'local') localSide = srcIsA ? 'a' : 'b';
@@ -420,9 +418,14 @@ export class FlowTable {
     const flow: Flow = {
       id: this.nextId++,
       ipVersion: version,
-      addrA: srcIsA ? src : dst,
+      // Addresses are kept as key words; bytes are made only when a report asks (no ArrayBuffer per flow).
+      get addrA(): Uint8Array {
+        return wordsToBytes(this.ipVersion, this.keyA0, this.keyA1, this.keyA2, this.keyA3);
+      },
       portA: srcIsA ? pkt.srcPort : pkt.dstPort,
-      addrB: srcIsA ? dst : src,
+      get addrB(): Uint8Array {
+        return wordsToBytes(this.ipVersion, this.keyB0, this.keyB1, this.keyB2, this.keyB3);
+      },
       portB: srcIsA ? pkt.dstPort : pkt.srcPort,
       localSide,
       opener: srcIsA ? 'a' : 'b',
@@ -511,9 +514,9 @@ export class FlowTable {
     }
     const local = flow.localSide === undefined ? undefined : flow.localSide === 'a' ? flow.fromA : flow.fromB;
     const remote = flow.localSide === undefined ? undefined : flow.localSide === 'a' ? flow.fromB : flow.fromA;
-    const key = keyText(flow.keyA0, flow.keyA1, flow.keyA2, flow.keyA3, flow.portA, flow.keyB0, flow.keyB1, flow.keyB2, flow.keyB3, flow.portB);
+    const key = flow.hash;
     this.recentExpired.delete(key);
-    this.recentExpired.set(key, {
+    const state: ExpiredState = {
       flowId: flow.id,
       lastUs: flow.lastUs,
       expiresUs: flow.expiresUs,
@@ -523,7 +526,8 @@ export class FlowTable {
       packetsFromLocal: local?.packets ?? 0,
       packetsFromRemote: remote?.packets ?? 0,
       opener: flow.localSide === flow.opener ? 'local' : 'remote',
-    });
+    };
+    this.recentExpired.set(key, { state, flow });
   }
 
   private emitDenial(pkt: DecodedPacket, flow: Flow, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number, stateAlive = false): void {
@@ -531,11 +535,8 @@ export class FlowTable {
     const addrBytes = pkt.ipVersion === 6 ? 16 : 4;
     let previous: ExpiredState | undefined;
     if (verdict === 'deny' && !stateAlive) {
-      const srcIsA = this.last.fromA;
-      const key = srcIsA
-        ? keyText(this.s0, this.s1, this.s2, this.s3, pkt.srcPort, this.d0, this.d1, this.d2, this.d3, pkt.dstPort)
-        : keyText(this.d0, this.d1, this.d2, this.d3, pkt.dstPort, this.s0, this.s1, this.s2, this.s3, pkt.srcPort);
-      previous = this.recentExpired.get(key);
+      const entry = this.recentExpired.get(flow.hash);
+      if (entry !== undefined && this.sameKey(entry.flow, flow)) previous = entry.state;
     }
     this.events.onDenial({
       frame: pkt.record.frame,
@@ -667,6 +668,13 @@ export class FlowTable {
     }
   }
 
+  private sameKey(x: Flow, y: Flow): boolean {
+    return (
+      x.ipVersion === y.ipVersion && x.portA === y.portA && x.portB === y.portB && x.keyA0 === y.keyA0 && x.keyA1 === y.keyA1 &&
+      x.keyA2 === y.keyA2 && x.keyA3 === y.keyA3 && x.keyB0 === y.keyB0 && x.keyB1 === y.keyB1 && x.keyB2 === y.keyB2 && x.keyB3 === y.keyB3
+    );
+  }
+
   private sameV6(flow: Flow, srcIsA: boolean): boolean {
     return srcIsA
       ? flow.keyA1 === this.s1 && flow.keyA2 === this.s2 && flow.keyA3 === this.s3 && flow.keyB1 === this.d1 && flow.keyB2 === this.d2 && flow.keyB3 === this.d3
@@ -776,6 +784,14 @@ function mix(h: number, value: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-function keyText(a0: number, a1: number, a2: number, a3: number, pa: number, b0: number, b1: number, b2: number, b3: number, pb: number): string {
-  return `${a0}.${a1}.${a2}.${a3}:${pa}|${b0}.${b1}.${b2}.${b3}:${pb}`;
+function wordsToBytes(version: 4 | 6, w0: number, w1: number, w2: number, w3: number): Uint8Array {
+  const bytes = new Uint8Array(version === 4 ? 4 : 16);
+  const words = version === 4 ? [w0] : [w0, w1, w2, w3];
+  words.forEach((w, i) => {
+    bytes[i * 4] = w >>> 24;
+    bytes[i * 4 + 1] = (w >>> 16) & 0xff;
+    bytes[i * 4 + 2] = (w >>> 8) & 0xff;
+    bytes[i * 4 + 3] = w & 0xff;
+  });
+  return bytes;
 }

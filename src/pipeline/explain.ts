@@ -48,6 +48,8 @@ interface Entry {
   denied: boolean;
   tsUs: number;
   key: string;
+  /** IPv4 identification (-1 for IPv6): with the 5-tuple it names one datagram in both files. */
+  ipId: number;
 }
 
 const DEFAULT_DENY_PREFIX = /drop|deny|block|reject/i;
@@ -84,13 +86,22 @@ async function collect(file: string, source: 'capture' | 'log', denyPrefix: stri
       if (source === 'log' && isLoggedDenial(pkt, denyPrefix)) skipped++;
       return;
     }
+    const copy = { ...record, data: record.data.slice() };
+    // NFLOG records reach libpcap in batches (flushed after up to 1 s), so the pcap header holds the time they were
+    // read; the kernel's NFULA_TIMESTAMP (formats.md §5.3) holds the packet's own time. Use it when present.
+    const nflog = pkt.nflog;
+    if (nflog !== undefined && nflog.tsSec !== undefined && nflog.tsUsec !== undefined) {
+      copy.tsSec = nflog.tsSec;
+      copy.tsNsec = nflog.tsUsec * 1000;
+    }
     entries.push({
-      record: { ...record, data: record.data.slice() },
+      record: copy,
       source,
       frame: record.frame,
       denied: source === 'log' && isLoggedDenial(pkt, denyPrefix),
-      tsUs: tsUsOf(record),
+      tsUs: tsUsOf(copy),
       key: tupleText(pkt),
+      ipId: pkt.ipVersion === 4 ? pkt.fragmentId : -1,
     });
   });
   return skipped;
@@ -141,7 +152,9 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
     for (const e of captureEntries) (byKey.get(e.key) ?? byKey.set(e.key, []).get(e.key)!).push(e);
     const unmatched: Entry[] = [];
     for (const logged of logEntries.filter((e) => e.denied)) {
-      const candidates = (byKey.get(logged.key) ?? []).filter((c) => !c.denied && Math.abs(c.tsUs - logged.tsUs) <= JOIN_WINDOW_US);
+      const candidates = (byKey.get(logged.key) ?? []).filter(
+        (c) => !c.denied && Math.abs(c.tsUs - logged.tsUs) <= JOIN_WINDOW_US && (logged.ipId < 0 || c.ipId === logged.ipId),
+      );
       candidates.sort((a, b) => Math.abs(a.tsUs - logged.tsUs) - Math.abs(b.tsUs - logged.tsUs));
       const match = candidates[0];
       if (match === undefined) unmatched.push(logged);

@@ -15,7 +15,7 @@ import { FlowTable, type Denial, type Flow, type FlowTableEvents, type StateEven
 import type { CaptureRecord, DecodedPacket, PacketStats } from '../types.js';
 
 /** How many packets (or bytes) the local-side look-ahead may hold. */
-const LOOKAHEAD_PACKETS = 20_000;
+const LOOKAHEAD_PACKETS = 5_000;
 const LOOKAHEAD_BYTES = 32 * 1024 * 1024;
 /** Packets of a flow inspected for a payload fingerprint before the port guess stands. */
 const FINGERPRINT_PACKETS = 8;
