@@ -180,6 +180,61 @@ export interface Observation {
   created: boolean;
 }
 
+/**
+ * The concrete flow: a class so every flow shares one hidden class (V8 keeps property access fast) and the address
+ * getters live on the prototype. Addresses are kept as key words; bytes are made only when a report asks.
+ */
+class FlowRecord implements Flow {
+  id = 0;
+  ipVersion: 4 | 6 = 4;
+  portA = 0;
+  portB = 0;
+  localSide: 'a' | 'b' | undefined = undefined;
+  opener: 'a' | 'b' = 'a';
+  firstFrame = 0;
+  lastFrame = 0;
+  firstUs = 0;
+  lastUs = 0;
+  fromA: DirectionCounters = newCounters();
+  fromB: DirectionCounters = newCounters();
+  maxGapUs = 0;
+  deniedPackets = 0;
+  windowPackets = 0;
+  hasState = false;
+  stateCreatedUs = -1;
+  lastRefreshUs = -1;
+  expiresUs = -1;
+  timeoutKey = '';
+  timeoutUs = 0;
+  history: StateEvent[] = [];
+  service = '';
+  serviceBy: 'payload' | 'port' | '' = '';
+  endUs = -1;
+  endReason: FlowEndReason | undefined = undefined;
+  peerStateA = 0;
+  peerStateB = 0;
+  seenReply = false;
+  streamAtUs = 0;
+  keyA0 = 0;
+  keyA1 = 0;
+  keyA2 = 0;
+  keyA3 = 0;
+  keyB0 = 0;
+  keyB1 = 0;
+  keyB2 = 0;
+  keyB3 = 0;
+  hash = 0;
+  removed = false;
+
+  get addrA(): Uint8Array {
+    return wordsToBytes(this.ipVersion, this.keyA0, this.keyA1, this.keyA2, this.keyA3);
+  }
+
+  get addrB(): Uint8Array {
+    return wordsToBytes(this.ipVersion, this.keyB0, this.keyB1, this.keyB2, this.keyB3);
+  }
+}
+
 /** The flow table for one profile. */
 export class FlowTable {
   readonly profile: TimeoutProfile;
@@ -203,7 +258,10 @@ export class FlowTable {
   private wheelSec = -1;
   private spare: Flow[] = [];
   /** Recently expired states by key hash; the ended flow is kept to compare the full key. */
-  private readonly recentExpired = new Map<number, { state: ExpiredState; flow: Flow }>();
+  private readonly recentExpired = new Map<number, { state: ExpiredState; flow: Flow; seq: number }>();
+  private readonly expiredRingHash = new Int32Array(MAX_RECENT_EXPIRED);
+  private readonly expiredRingSeq = new Float64Array(MAX_RECENT_EXPIRED);
+  private expiredSeq = 0;
   // Scratch key of the current packet.
   private s0 = 0;
   private s1 = 0;
@@ -415,55 +473,47 @@ export class FlowTable {
     let localSide: 'a' | 'b' | undefined;
     if (role === 'outbound' || role === 'local') localSide = srcIsA ? 'a' : 'b';
     else if (role === 'inbound') localSide = srcIsA ? 'b' : 'a';
-    const flow: Flow = {
-      id: this.nextId++,
-      ipVersion: version,
-      // Addresses are kept as key words; bytes are made only when a report asks (no ArrayBuffer per flow).
-      get addrA(): Uint8Array {
-        return wordsToBytes(this.ipVersion, this.keyA0, this.keyA1, this.keyA2, this.keyA3);
-      },
-      portA: srcIsA ? pkt.srcPort : pkt.dstPort,
-      get addrB(): Uint8Array {
-        return wordsToBytes(this.ipVersion, this.keyB0, this.keyB1, this.keyB2, this.keyB3);
-      },
-      portB: srcIsA ? pkt.dstPort : pkt.srcPort,
-      localSide,
-      opener: srcIsA ? 'a' : 'b',
-      firstFrame: pkt.record.frame,
-      lastFrame: pkt.record.frame,
-      firstUs: tsUs,
-      lastUs: tsUs,
-      fromA: newCounters(),
-      fromB: newCounters(),
-      maxGapUs: 0,
-      deniedPackets: 0,
-      windowPackets: 0,
-      hasState: false,
-      stateCreatedUs: -1,
-      lastRefreshUs: -1,
-      expiresUs: -1,
-      timeoutKey: '',
-      timeoutUs: 0,
-      history: [],
-      service: '',
-      serviceBy: '',
-      endUs: -1,
-      endReason: undefined,
-      peerStateA: PF_NO_TRAFFIC,
-      peerStateB: PF_NO_TRAFFIC,
-      seenReply: false,
-      streamAtUs: 0,
-      keyA0: srcIsA ? this.s0 : this.d0,
-      keyA1: srcIsA ? this.s1 : this.d1,
-      keyA2: srcIsA ? this.s2 : this.d2,
-      keyA3: srcIsA ? this.s3 : this.d3,
-      keyB0: srcIsA ? this.d0 : this.s0,
-      keyB1: srcIsA ? this.d1 : this.s1,
-      keyB2: srcIsA ? this.d2 : this.s2,
-      keyB3: srcIsA ? this.d3 : this.s3,
-      hash,
-      removed: false,
-    };
+    const flow = new FlowRecord();
+    flow.id = this.nextId++;
+    flow.ipVersion = version;
+    flow.portA = srcIsA ? pkt.srcPort : pkt.dstPort;
+    flow.portB = srcIsA ? pkt.dstPort : pkt.srcPort;
+    flow.localSide = localSide;
+    flow.opener = srcIsA ? 'a' : 'b';
+    flow.firstFrame = pkt.record.frame;
+    flow.lastFrame = pkt.record.frame;
+    flow.firstUs = tsUs;
+    flow.lastUs = tsUs;
+    flow.fromA = newCounters();
+    flow.fromB = newCounters();
+    flow.maxGapUs = 0;
+    flow.deniedPackets = 0;
+    flow.windowPackets = 0;
+    flow.hasState = false;
+    flow.stateCreatedUs = -1;
+    flow.lastRefreshUs = -1;
+    flow.expiresUs = -1;
+    flow.timeoutKey = '';
+    flow.timeoutUs = 0;
+    flow.history = [];
+    flow.service = '';
+    flow.serviceBy = '';
+    flow.endUs = -1;
+    flow.endReason = undefined;
+    flow.peerStateA = PF_NO_TRAFFIC;
+    flow.peerStateB = PF_NO_TRAFFIC;
+    flow.seenReply = false;
+    flow.streamAtUs = 0;
+    flow.keyA0 = srcIsA ? this.s0 : this.d0;
+    flow.keyA1 = srcIsA ? this.s1 : this.d1;
+    flow.keyA2 = srcIsA ? this.s2 : this.d2;
+    flow.keyA3 = srcIsA ? this.s3 : this.d3;
+    flow.keyB0 = srcIsA ? this.d0 : this.s0;
+    flow.keyB1 = srcIsA ? this.d1 : this.s1;
+    flow.keyB2 = srcIsA ? this.d2 : this.s2;
+    flow.keyB3 = srcIsA ? this.d3 : this.s3;
+    flow.hash = hash;
+    flow.removed = false;
     this.insert(flow);
     this.counts.flowsCreated++;
     this.last.created = true;
@@ -508,14 +558,19 @@ export class FlowTable {
   }
 
   private rememberExpired(flow: Flow): void {
-    if (this.recentExpired.size >= MAX_RECENT_EXPIRED) {
-      const oldest = this.recentExpired.keys().next();
-      if (!oldest.done) this.recentExpired.delete(oldest.value);
+    // Forget the oldest memory through a ring of (hash, sequence): taking a Map's first key after many deletes
+    // walks every deleted slot before it (V8's ordered hash table), which made this quadratic.
+    const slot = this.expiredSeq % MAX_RECENT_EXPIRED;
+    const evictHash = this.expiredRingHash[slot]!;
+    if (this.expiredSeq >= MAX_RECENT_EXPIRED && this.recentExpired.get(evictHash)?.seq === this.expiredRingSeq[slot]) {
+      this.recentExpired.delete(evictHash);
     }
+    this.expiredRingHash[slot] = flow.hash;
+    this.expiredRingSeq[slot] = this.expiredSeq;
+    const seq = this.expiredSeq++;
     const local = flow.localSide === undefined ? undefined : flow.localSide === 'a' ? flow.fromA : flow.fromB;
     const remote = flow.localSide === undefined ? undefined : flow.localSide === 'a' ? flow.fromB : flow.fromA;
     const key = flow.hash;
-    this.recentExpired.delete(key);
     const state: ExpiredState = {
       flowId: flow.id,
       lastUs: flow.lastUs,
@@ -527,7 +582,7 @@ export class FlowTable {
       packetsFromRemote: remote?.packets ?? 0,
       opener: flow.localSide === flow.opener ? 'local' : 'remote',
     };
-    this.recentExpired.set(key, { state, flow });
+    this.recentExpired.set(key, { state, flow, seq });
   }
 
   private emitDenial(pkt: DecodedPacket, flow: Flow, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number, stateAlive = false): void {
