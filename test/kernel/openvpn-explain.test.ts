@@ -247,6 +247,10 @@ class Lab {
   /** Stop the captures, then everything else; check the captures are complete; read them back. */
   async finish(): Promise<{ denials: Denied[]; wire: Wire[]; notes: string[] }> {
     await sleep(300);
+    // nfnetlink_log sends its records in batches flushed after up to 1 s: wait until the NFLOG capture holds as many
+    // records as the drop rule counted before stopping tcpdump, or the last batch is lost.
+    const dropped = (): number => Number(/counter packets (\d+)/.exec(nsRun(this.cns, ['nft', 'list', 'chain', 'ip', 'udptrack', 'input']))?.[1] ?? 0);
+    for (let waitedMs = 0; waitedMs < 5000 && pcapRecordsSoFar(this.nflogPcap).length < dropped(); waitedMs += 100) await sleep(100);
     const notes: string[] = [];
     for (const cap of this.captures) {
       const exit = await cap.stop('SIGINT');
