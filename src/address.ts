@@ -50,3 +50,18 @@ export function formatIpv6(data: Uint8Array, offset: number): string {
 export function formatAddress(data: Uint8Array, offset: number, ipVersion: 4 | 6): string {
   return ipVersion === 4 ? formatIpv4(data, offset) : formatIpv6(data, offset);
 }
+
+/** `198.51.100.7:1194` / `[2001:db8::1]:53`: an endpoint as every report writes it. */
+export function formatEndpoint(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+/**
+ * Whether an address in text form is a group destination: IPv4 multicast (224.0.0.0/4), the limited broadcast, or
+ * IPv6 multicast (ff00::/8). Such packets reach a host without being addressed to it.
+ */
+export function isGroupAddressText(addr: string): boolean {
+  if (addr.includes(':')) return addr.startsWith('ff');
+  const first = Number(addr.split('.')[0]);
+  return (first >= 224 && first <= 239) || addr === '255.255.255.255';
+}

@@ -4,6 +4,7 @@
  * look ahead (does the local side ever send on that flow again? did a new session start on another port?).
  * Checks run in a fixed order, first match wins, and every check that did not match says why in `ruledOut`.
  */
+import { formatEndpoint } from '../address.js';
 import type { Denial } from '../flow/table.js';
 import { remedyFor, type CauseName } from './remedies.js';
 
@@ -94,7 +95,7 @@ export function tupleKey(p: ObservedPacket): string {
   return `${p.localAddr}|${p.localPort}|${p.remoteAddr}|${p.remotePort}`;
 }
 
-const endpoint = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+const endpoint = formatEndpoint;
 
 /** Explain every denied packet of the timeline. */
 export function explainDenials(timeline: Timeline, timeouts: TimeoutContext): Explanation[] {

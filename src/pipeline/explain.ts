@@ -5,7 +5,7 @@
  * alone, the denials are the ones the model predicts. Offline, so the classifier may look ahead.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { formatAddress } from '../address.js';
+import { formatAddress, isGroupAddressText } from '../address.js';
 import { isLittleSnitchTrafficLog, parseLittleSnitchTrafficLog, rankAlertCauses, type LittleSnitchTrafficRow } from '../classify/little-snitch.js';
 import { remedyFor, type CauseName } from '../classify/remedies.js';
 import { readCapture } from '../capture/index.js';
@@ -203,7 +203,7 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
       openvpnOpcodeName: ov?.opcodeName ?? '',
       openvpnSession: ov?.sessionId ?? '',
       payloadBytes: pkt.payloadLenBytes,
-      multicast: denial?.multicast ?? isGroupAddress(dst),
+      multicast: denial?.multicast ?? isGroupAddressText(dst),
       denied: haveLog ? entry.denied : verdict === 'deny',
       denial,
     });
@@ -236,11 +236,6 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
   };
 }
 
-function isGroupAddress(addr: string): boolean {
-  if (addr.includes(':')) return addr.startsWith('ff');
-  const first = Number(addr.split('.')[0]);
-  return (first >= 224 && first <= 239) || addr === '255.255.255.255';
-}
 
 /** The local side: --local, else the destinations of inbound denials in the log, else the capture's own evidence. */
 function chooseLocalSide(networks: readonly string[] | undefined, entries: readonly Entry[], logEntries: readonly Entry[]): LocalSide {
@@ -253,7 +248,7 @@ function chooseLocalSide(networks: readonly string[] | undefined, entries: reado
     if (!e.denied) continue;
     const pkt = decoder.decode(e.record);
     const dst = formatAddress(pkt.data, pkt.dstAddrOffset, pkt.ipVersion === 6 ? 6 : 4);
-    if (!isGroupAddress(dst)) counts.set(dst, (counts.get(dst) ?? 0) + 1);
+    if (!isGroupAddressText(dst)) counts.set(dst, (counts.get(dst) ?? 0) + 1);
   }
   if (counts.size === 0) return inferred;
   const addresses = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([a]) => a);
@@ -342,7 +337,7 @@ function explainLittleSnitchRows(rows: readonly LittleSnitchTrafficRow[], option
       openvpnOpcodeName: '',
       openvpnSession: '',
       payloadBytes: 0,
-      multicast: isGroupAddress(row.ipAddress),
+      multicast: isGroupAddressText(row.ipAddress),
       denied: true,
       denial: undefined,
     };

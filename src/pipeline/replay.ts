@@ -5,7 +5,7 @@
  * result always says which addresses were taken as local and why.
  */
 import { readCapture, type CaptureSource, type CaptureSummary } from '../capture/index.js';
-import { formatAddress } from '../address.js';
+import { formatAddress, isGroupAddressText } from '../address.js';
 import { guessService } from '../decode/app/fingerprint.js';
 import { PacketDecoder } from '../decode/packet.js';
 import { countPacket, createPacketStats } from '../decode/stats.js';
@@ -190,7 +190,5 @@ function addPeer(peers: Map<string, Set<string>>, addr: string, peer: string): v
 }
 
 function isUnicast(addr: string): boolean {
-  if (addr.includes(':')) return !addr.startsWith('ff') && addr !== '::';
-  const first = Number(addr.split('.')[0]);
-  return addr !== '0.0.0.0' && addr !== '255.255.255.255' && !(first >= 224 && first <= 239);
+  return !isGroupAddressText(addr) && addr !== '0.0.0.0' && addr !== '::';
 }

@@ -4,7 +4,7 @@
  */
 import type { PacketStats } from '../types.js';
 import type { DenialJson, FlowJson } from './flows.js';
-import { formatEndpoint } from './flows.js';
+import { formatEndpoint } from '../address.js';
 import { renderIgnoredLine } from './stats.js';
 import { renderKeyValues, renderTable } from './table.js';
 import { formatDurationUs } from './time.js';

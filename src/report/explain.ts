@@ -3,16 +3,12 @@
  * evidence and the fix; for machines, one verdict per denied packet in the order of the denial log.
  */
 import type { Explanation } from '../classify/explain.js';
+import { formatEndpoint } from '../address.js';
+import type { PacketRefJson } from './flows.js';
 import { formatIsoFromUs } from './time.js';
 
 /** One verdict as JSON. */
-export interface VerdictJson {
-  frame: number;
-  ts: string;
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
+export interface VerdictJson extends PacketRefJson {
   service: string;
   cause: string;
   confidence: number;
@@ -47,8 +43,8 @@ export function buildVerdictJson(e: Explanation): VerdictJson {
 
 /** `addr:port`; a log that does not name the local address (Little Snitch) shows "this host", an unknown port none. */
 function endpoint(addr: string, port: number): string {
-  const host = addr === '' ? 'this host' : addr.includes(':') ? `[${addr}]` : addr;
-  return port === 0 ? host : `${host}:${port}`;
+  if (addr === '') return port === 0 ? 'this host' : `this host:${port}`;
+  return port === 0 ? (addr.includes(':') ? `[${addr}]` : addr) : formatEndpoint(addr, port);
 }
 
 /** Denials grouped by flow and cause, a paragraph each. */

@@ -37,14 +37,18 @@ export interface FlowJson {
   end: { reason: string; ts: string };
 }
 
-/** A denied (or purge-window) inbound packet. */
-export interface DenialJson {
+/** The packet a record is about: its record number, time and 5-tuple (every per-packet JSON record starts so). */
+export interface PacketRefJson {
   frame: number;
   ts: string;
   src: string;
   sport: number;
   dst: string;
   dport: number;
+}
+
+/** A denied (or purge-window) inbound packet. */
+export interface DenialJson extends PacketRefJson {
   flow: number;
   verdict: 'deny' | 'window';
   reason: string;
@@ -134,9 +138,4 @@ export function buildDenialJson(denial: Denial): DenialJson {
   }
   if (denial.verdict === 'window') out.past_expiry_s = seconds(denial.pastExpiryUs);
   return out;
-}
-
-/** `198.51.100.7:1194` / `[2001:db8::1]:53`. */
-export function formatEndpoint(addr: string, port: number): string {
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }

@@ -4,17 +4,12 @@
  */
 import type { PacketStats } from '../types.js';
 import type { LocalJson } from './analyze.js';
+import type { PacketRefJson } from './flows.js';
 import { renderIgnoredLine } from './stats.js';
 import { renderKeyValues, renderTable } from './table.js';
 
 /** A denied packet as simulate lists it. */
-export interface SimulatedDenialJson {
-  frame: number;
-  ts: string;
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
+export interface SimulatedDenialJson extends PacketRefJson {
   verdict: 'deny' | 'window';
   reason: string;
 }

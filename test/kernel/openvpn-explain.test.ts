@@ -75,6 +75,8 @@ import {
   waitForOutput,
   type PkiFiles,
 } from '../helpers/openvpn-lab.js';
+import type { CauseName } from '../../src/classify/remedies.js';
+import type { VerdictJson } from '../../src/report/explain.js';
 
 const UNREPLIED_S = 3;
 const REPLIED_S = 5;
@@ -85,32 +87,10 @@ const SERVER_PING_S = 8;
 const INIT_DONE = /Initialization Sequence Completed/;
 const SEC = 1_000_000;
 
-type Cause =
-  | 'idle-expiry'
-  | 'client-killed'
-  | 'client-restart'
-  | 'same-port-restart'
-  | 'graceful-exit-inflight'
-  | 'state-flush'
-  | 'unsolicited'
-  | 'link-local-multicast'
-  | 'dhcp';
+/** The causes these scenarios produce (the product's stable names). */
+type Cause = CauseName;
 
-interface Verdict {
-  frame: number;
-  ts: string;
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
-  service: string;
-  cause: string;
-  confidence: number;
-  evidence: string[];
-  ruled_out: Array<{ cause: string; why: string }>;
-  remedy: string[];
-  text: string;
-}
+type Verdict = VerdictJson;
 interface ExplainJson {
   local: { addresses: string[] };
   profile: { name: string; timeouts: Record<string, number> };
