@@ -453,7 +453,7 @@ export class FlowTable {
   }
 
   private setTimeout(flow: Flow, key: string, tsUs: number, event: 'created' | 'timeout-changed'): void {
-    const timeoutUs = Math.round((this.profile.timeoutsUs[key] ?? 0) * this.scale);
+    const timeoutUs = this.scaledTimeoutUs(key);
     flow.lastRefreshUs = tsUs;
     flow.expiresUs = tsUs + timeoutUs;
     if (event === 'created' || key !== flow.timeoutKey || timeoutUs !== flow.timeoutUs) {
@@ -464,6 +464,21 @@ export class FlowTable {
       this.events.onStateEvent?.(flow, stateEvent);
     }
   }
+
+  /**
+   * The profile's timeout for `key` after pf's adaptive scaling. Every packet asks, so the last answer is kept:
+   * a profile has at most three state keys and the keys are interned constants (pointer compare).
+   */
+  private scaledTimeoutUs(key: string): number {
+    if (key === this.cachedKey) return this.cachedTimeoutUs;
+    const timeoutUs = Math.round((this.profile.timeoutsUs[key] ?? 0) * this.scale);
+    this.cachedKey = key;
+    this.cachedTimeoutUs = timeoutUs;
+    return timeoutUs;
+  }
+
+  private cachedKey = '';
+  private cachedTimeoutUs = 0;
 
   // --- flows ------------------------------------------------------------------------------------------------
 
