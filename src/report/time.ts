@@ -6,17 +6,40 @@
 import { formatDuration } from 'date-fns/formatDuration';
 import { intervalToDuration } from 'date-fns/intervalToDuration';
 
-let cachedSec = Number.NaN;
-let cachedBase = '';
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+const SEC_PER_DAY = 86_400;
+/** Year 10000: beyond it toISOString() writes six-digit years; such times take the slow path. */
+const FAST_LIMIT_SEC = 253_402_300_800;
+
+let cachedDay = Number.NaN;
+let cachedDayPrefix = '';
+
+/**
+ * `2019-05-29T10:11:12` for whole seconds since the epoch. Reports write hundreds of thousands of timestamps (every
+ * flow has five or more): the date part is kept per day and the time of day built from a table of two-digit
+ * strings, instead of a Date and toISOString() per timestamp.
+ */
+function isoSecond(tsSec: number): string {
+  if (!(tsSec >= 0 && tsSec < FAST_LIMIT_SEC)) {
+    // Before 1970 or after 9999 (pcapng allows 64-bit seconds): ISO's expanded years, or the raw count past the
+    // range a Date holds (±8.64e15 ms, ECMA-262 §21.4.1.1), never an exception.
+    const date = new Date(tsSec * 1000);
+    return Number.isNaN(date.getTime()) ? `${tsSec}s-after-epoch` : date.toISOString().replace(/\.\d{3}Z$/, '');
+  }
+  const day = Math.floor(tsSec / SEC_PER_DAY);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayPrefix = new Date(day * SEC_PER_DAY * 1000).toISOString().slice(0, 11);
+  }
+  const ofDay = tsSec - day * SEC_PER_DAY;
+  const hour = Math.floor(ofDay / 3600);
+  const minute = Math.floor((ofDay - hour * 3600) / 60);
+  return `${cachedDayPrefix}${TWO_DIGITS[hour]!}:${TWO_DIGITS[minute]!}:${TWO_DIGITS[ofDay - hour * 3600 - minute * 60]!}`;
+}
 
 /** ISO-8601 UTC with as many fraction digits as the capture recorded: `2019-05-29T10:11:12.123456Z`. */
 export function formatIsoTimestamp(tsSec: number, tsNsec: number, digits: number): string {
-  // Reports format the same few seconds over and over (every timestamp of a flow record): remember the last one.
-  if (tsSec !== cachedSec) {
-    cachedSec = tsSec;
-    cachedBase = new Date(tsSec * 1000).toISOString().slice(0, 19);
-  }
-  const base = cachedBase;
+  const base = isoSecond(tsSec);
   if (digits <= 0) return `${base}Z`;
   const fraction = String(tsNsec).padStart(9, '0').slice(0, Math.min(digits, 9));
   return `${base}.${fraction}Z`;
@@ -30,7 +53,10 @@ export function formatWallTimestamp(tsSec: number, tsNsec: number, digits: numbe
 /** Microseconds since the epoch → ISO-8601 UTC with µs precision. */
 export function formatIsoFromUs(tsUs: number): string {
   const sec = Math.floor(tsUs / 1e6);
-  return formatIsoTimestamp(sec, (tsUs - sec * 1e6) * 1000, 6);
+  const micro = tsUs - sec * 1e6;
+  if (!Number.isInteger(micro)) return formatIsoTimestamp(sec, micro * 1000, 6);
+  const digits = `${micro}`;
+  return `${isoSecond(sec)}.${'000000'.slice(digits.length)}${digits}Z`;
 }
 
 /** A duration for people: `1 minute 30 seconds`, `450 ms`. */
