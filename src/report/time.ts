@@ -2,9 +2,21 @@
  * All timestamp and duration text. Packet time only, always UTC, at the capture's own precision, so output is
  * identical on every machine (tcpdump's tests pin TZ=GMT0; Zeek's TZ=UTC). The only importer of date-fns.
  */
-// Per-function entry points: the package index loads every date-fns module (~200 ms of start-up, issue 7).
-import { formatDuration } from 'date-fns/formatDuration';
-import { intervalToDuration } from 'date-fns/intervalToDuration';
+import { createRequire } from 'node:module';
+import type { formatDuration as FormatDuration } from 'date-fns/formatDuration';
+import type { intervalToDuration as IntervalToDuration } from 'date-fns/intervalToDuration';
+
+// Loaded on first use, per function: the package index loads every date-fns module (~200 ms of start-up), and
+// only durations for people need it (issue 7).
+const require = createRequire(import.meta.url);
+let dateFns: { formatDuration: typeof FormatDuration; intervalToDuration: typeof IntervalToDuration } | undefined;
+
+function loadDateFns(): NonNullable<typeof dateFns> {
+  return (dateFns ??= {
+    formatDuration: (require('date-fns/formatDuration') as { formatDuration: typeof FormatDuration }).formatDuration,
+    intervalToDuration: (require('date-fns/intervalToDuration') as { intervalToDuration: typeof IntervalToDuration }).intervalToDuration,
+  });
+}
 
 const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
 const SEC_PER_DAY = 86_400;
@@ -64,6 +76,7 @@ export function formatDurationUs(durationUs: number): string {
   if (durationUs < 1_000_000) return `${Math.round(durationUs / 1000)} ms`;
   const totalSec = durationUs / 1e6;
   if (totalSec < 60) return `${Number(totalSec.toFixed(totalSec < 10 ? 3 : 1))} s`;
+  const { formatDuration, intervalToDuration } = loadDateFns();
   const duration = intervalToDuration({ start: 0, end: Math.round(totalSec) * 1000 });
   return formatDuration(duration, { format: ['days', 'hours', 'minutes', 'seconds'] });
 }
