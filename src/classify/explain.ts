@@ -29,6 +29,11 @@ export interface ObservedPacket {
   openvpnSession: string;
   payloadBytes: number;
   multicast: boolean;
+  /**
+   * An ICMP/ICMPv6 error about this UDP flow (the addresses and ports above are then the quoted flow's, seen from
+   * the host), with the error's sender (the remote itself, or a router on the path). Undefined for UDP.
+   */
+  icmp?: { type: number; code: number; sender: string } | undefined;
   /** The firewall (log) or the model denied it. */
   denied: boolean;
   /** The model's denial record, for denied packets. */
@@ -72,14 +77,20 @@ export class Timeline {
   readonly byTuple = new Map<string, ObservedPacket[]>();
   readonly byRemote = new Map<string, ObservedPacket[]>();
   readonly byLocalPort = new Map<string, ObservedPacket[]>();
+  /** ICMP errors by the flow they are about: kept apart, since an error is not the host using the flow. */
+  readonly icmpByTuple = new Map<string, ObservedPacket[]>();
   readonly denied: ObservedPacket[] = [];
 
   constructor(readonly packets: readonly ObservedPacket[]) {
     for (const p of packets) {
+      if (p.denied) this.denied.push(p);
+      if (p.icmp !== undefined) {
+        push(this.icmpByTuple, tupleKey(p), p);
+        continue;
+      }
       push(this.byTuple, tupleKey(p), p);
       push(this.byRemote, `${p.remoteAddr}|${p.remotePort}`, p);
       push(this.byLocalPort, `${p.localPort}`, p);
-      if (p.denied) this.denied.push(p);
     }
   }
 }
@@ -119,6 +130,10 @@ function explainOne(p: ObservedPacket, timeline: Timeline, timeouts: TimeoutCont
     const text = `${from} → ${to}${p.service ? ` (${p.service})` : ''}: ${cause}. ${lines.join(' ')} Fix: ${remedy[0] ?? 'nothing to do.'}`;
     return { packet: p, cause, confidence, evidence: lines, ruledOut, remedy, text, provisional: false };
   };
+
+  // 0. An ICMP error about a UDP flow: passed only as related to a live state (behaviour.md §7a).
+  if (p.icmp !== undefined) return explainIcmpError(p, before, timeouts, done);
+  ruledOut.push({ cause: 'icmp-error', why: 'a UDP datagram, not an ICMP error about one' });
 
   // 1. DHCP: the lease exchange itself (RFC 2131 ports 67/68, RFC 8415 546/547).
   const dhcpPorts = new Set([67, 68, 546, 547]);
@@ -229,9 +244,14 @@ function explainOne(p: ObservedPacket, timeline: Timeline, timeouts: TimeoutCont
   const strays = laterInbound.length + 1;
   const spacing = laterInbound.length > 0 ? (lastInbound.tsUs - p.tsUs) / laterInbound.length : undefined;
   if (nextLocal === undefined) {
-    return done('client-killed', strays >= 2 ? 0.75 : 0.55, [
+    // The host's own port-unreachable answers to strays that still matched state say nothing listens any more.
+    const unreachables = (timeline.icmpByTuple.get(tupleKey(p)) ?? []).filter((q) => q.fromLocal && q.tsUs >= lastLocal.tsUs);
+    return done('client-killed', Math.min((strays >= 2 ? 0.75 : 0.55) + (unreachables.length > 0 ? 0.1 : 0), 0.9), [
       ...evidence,
       `The host never sends on this flow again, and no new session to this server appears; the server keeps sending${strays >= 2 ? ` (${strays} packets, about every ${fmt(spacing ?? 0)})` : ''} to a client that went away without an exit notification (killed, crashed, or asleep), until its ping-restart drops the instance.`,
+      ...(unreachables.length > 0
+        ? [`The host answered ${unreachables.length} of the server's packets with ICMP port unreachable (first at frame ${unreachables[0]!.frame}): nothing listens on port ${p.localPort} any more.`]
+        : []),
     ]);
   }
   ruledOut.push({ cause: 'client-killed', why: `the host sends on this flow again at frame ${nextLocal.frame}` });
@@ -242,6 +262,48 @@ function explainOne(p: ObservedPacket, timeline: Timeline, timeouts: TimeoutCont
     ...evidence,
     `The flow was idle longer than ${timeoutText}, so the state was gone when this packet came;${trap} the host sends again at frame ${nextLocal.frame}, which recreates the state.${estimate}`,
   ]);
+}
+
+/** RFC 792 / RFC 4443 names of the errors that quote a datagram. */
+function icmpErrorName(p: ObservedPacket): string {
+  const icmp = p.icmp!;
+  const v6 = p.localAddr.includes(':') || p.remoteAddr.includes(':');
+  if (!v6) {
+    if (icmp.type === 3) return ['net unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', 'fragmentation needed'][icmp.code] ?? `destination unreachable (code ${icmp.code})`;
+    if (icmp.type === 11) return 'time exceeded';
+    if (icmp.type === 12) return 'parameter problem';
+    return `ICMP type ${icmp.type} code ${icmp.code}`;
+  }
+  if (icmp.type === 1) return ['no route', 'administratively prohibited', 'beyond scope', 'address unreachable', 'port unreachable'][icmp.code] ?? `destination unreachable (code ${icmp.code})`;
+  if (icmp.type === 2) return 'packet too big';
+  if (icmp.type === 3) return 'time exceeded';
+  if (icmp.type === 4) return 'parameter problem';
+  return `ICMPv6 type ${icmp.type} code ${icmp.code}`;
+}
+
+function explainIcmpError(
+  p: ObservedPacket,
+  before: readonly ObservedPacket[],
+  timeouts: TimeoutContext,
+  done: (cause: CauseName, confidence: number, lines: string[]) => Explanation,
+): Explanation {
+  const icmp = p.icmp!;
+  const flow = `${endpoint(p.localAddr, p.localPort)} → ${endpoint(p.remoteAddr, p.remotePort)}`;
+  const by = icmp.sender === p.remoteAddr ? 'the remote itself' : `${icmp.sender} (a router on the path)`;
+  const lastUdp = [...before].reverse().find((q) => !q.denied);
+  const prev = p.denial?.previous;
+  const lines = [`An ICMP ${icmpErrorName(p)} from ${by} about the host's UDP flow ${flow}.`];
+  if (p.denial?.reason === 'state-alive') {
+    lines.push('The model still held state for that flow, yet the firewall dropped the error: its state table had been cleared, or the ruleset does not pass ICMP errors as related traffic.');
+  } else if (prev !== undefined) {
+    lines.push(`That flow's state (${prev.timeoutKey}, ${fmt(prev.timeoutUs)}) expired ${fmt(p.tsUs - prev.expiresUs)} before, ${fmt(p.tsUs - prev.lastUs)} after its last packet, so the error matched nothing and counted as new inbound traffic.`);
+  } else if (lastUdp !== undefined) {
+    lines.push(`The flow's last packet was ${fmt(p.tsUs - lastUdp.tsUs)} before (the model's timeout is about ${fmt(timeouts.steadyTimeoutUs)}): its state was gone, so the error matched nothing.`);
+  } else {
+    lines.push('No packet of that flow precedes it here: the firewall never held its state (or the capture starts later).');
+  }
+  lines.push('Firewalls pass ICMP errors only as related to a live state; a late one reports an old datagram (a closed port, an unreachable host, an expired TTL). Harmless by itself; repeated port unreachables mean the remote socket is gone.');
+  return done('icmp-error', prev !== undefined || lastUdp !== undefined ? 0.9 : 0.75, lines);
 }
 
 function isClientReset(opcode: number): boolean {

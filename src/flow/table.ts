@@ -11,7 +11,7 @@
  */
 import type { DecodedPacket } from '../types.js';
 import type { LocalSide } from './local.js';
-import { ExpiredStates, type ExpiredState } from './expired.js';
+import { ExpiredStates, type ExpiredState, type FlowKeyWords } from './expired.js';
 import { pfAdaptiveFactor, type TimeoutProfile } from './profiles.js';
 
 export type { ExpiredState } from './expired.js';
@@ -104,8 +104,9 @@ export interface Flow {
   keyB2: number;
   keyB3: number;
   hash: number;
-  /** Wheel bookkeeping. */
+  /** Wheel bookkeeping: ended, and the second of the wheel slot holding the flow's current entry (-1 none). */
   removed: boolean;
+  wheelSec: number;
 }
 
 /** An inbound packet the model denies, with what the table knew about its 5-tuple. */
@@ -132,6 +133,12 @@ export interface Denial {
   multicast: boolean;
   wireBytes: number;
   payloadBytes: number;
+  /**
+   * For an ICMP/ICMPv6 error about a UDP flow: its type and code (-1 for a UDP packet). Then src/dst are the
+   * error's sender and receiver, and the ports are the quoted flow's, seen from the receiver (sport the remote's).
+   */
+  icmpType: number;
+  icmpCode: number;
 }
 
 /** Observers of the replay (Zeek events): each is called as the replay goes. */
@@ -214,6 +221,7 @@ class FlowRecord implements Flow {
   keyB3 = 0;
   hash = 0;
   removed = false;
+  wheelSec = -1;
 
   get addrA(): Uint8Array {
     return wordsToBytes(this.ipVersion, this.keyA0, this.keyA1, this.keyA2, this.keyA3);
@@ -290,7 +298,7 @@ export class FlowTable {
     obs.fromA = srcIsA;
     const hash = srcIsA ? this.hashKey(this.s0, this.s1, this.s2, this.s3, pkt.srcPort, this.d0, this.d1, this.d2, this.d3, pkt.dstPort)
                         : this.hashKey(this.d0, this.d1, this.d2, this.d3, pkt.dstPort, this.s0, this.s1, this.s2, this.s3, pkt.srcPort);
-    let flow = this.find(hash, pkt, srcIsA);
+    let flow = this.find(hash, pkt.ipVersion === 6 ? 6 : 4, pkt.srcPort, pkt.dstPort, srcIsA);
     if (flow !== undefined && flow.hasState && tsUs >= flow.expiresUs + this.lagUs) {
       this.endFlow(flow, 'idle-timeout');
       flow = undefined;
@@ -341,8 +349,89 @@ export class FlowTable {
     return verdict;
   }
 
+  /**
+   * Apply an ICMP or ICMPv6 error that quotes a UDP datagram (pkt.hasQuotedUdp). Firewalls pass such an error as
+   * related to the quoted flow's state (pf.c pf_test_state_icmp; conntrack's RELATED via nf_conntrack_icmp) and it
+   * refreshes nothing; with no live state an inbound error is new traffic, denied under default-deny
+   * (behaviour.md §7a "ICMP error for an expired flow"). It never creates a flow. Details in `this.last`.
+   */
+  observeIcmpError(pkt: DecodedPacket, tsUs: number, loggedDenied = false): Verdict {
+    const obs = this.last;
+    obs.created = false;
+    obs.flow = undefined;
+    this.loadKey(pkt);
+    const role = this.roleOf(pkt);
+    obs.role = role;
+    // The flow it is about: the quoted datagram's 5-tuple.
+    const version = pkt.quotedIpVersion === 6 ? 6 : 4;
+    this.loadWords(pkt.data, pkt.quotedSrcAddrOffset, pkt.quotedDstAddrOffset, version);
+    const sport = pkt.quotedSrcPort;
+    const dport = pkt.quotedDstPort;
+    const srcIsA = this.srcSortsFirst(sport, dport);
+    obs.fromA = srcIsA;
+    const hash = srcIsA ? this.hashKey(this.s0, this.s1, this.s2, this.s3, sport, this.d0, this.d1, this.d2, this.d3, dport)
+                        : this.hashKey(this.d0, this.d1, this.d2, this.d3, dport, this.s0, this.s1, this.s2, this.s3, sport);
+    let flow = this.find(hash, version, sport, dport, srcIsA);
+    if (flow !== undefined && flow.hasState && tsUs >= flow.expiresUs + this.lagUs) {
+      this.endFlow(flow, 'idle-timeout');
+      flow = undefined;
+    }
+    obs.flow = flow;
+    const alive = flow !== undefined && flow.hasState;
+    if (!loggedDenied && (alive || role !== 'inbound')) {
+      obs.verdict = 'pass';
+      return 'pass';
+    }
+    obs.verdict = 'deny';
+    this.counts.denied++;
+    if (flow !== undefined) flow.deniedPackets++;
+    if (this.events.onDenial !== undefined) {
+      const previous = alive ? undefined : this.recentExpired.lookup(this.icmpKey(version, srcIsA, sport, dport, hash));
+      const addrBytes = pkt.ipVersion === 6 ? 16 : 4;
+      this.events.onDenial({
+        frame: pkt.record.frame,
+        tsUs,
+        ipVersion: pkt.ipVersion === 6 ? 6 : 4,
+        src: pkt.data.slice(pkt.srcAddrOffset, pkt.srcAddrOffset + addrBytes),
+        srcPort: dport,
+        dst: pkt.data.slice(pkt.dstAddrOffset, pkt.dstAddrOffset + addrBytes),
+        dstPort: sport,
+        flowId: flow?.id ?? previous?.flowId ?? 0,
+        verdict: 'deny',
+        reason: alive ? 'state-alive' : previous !== undefined ? 'state-expired' : 'never-seen',
+        lastUs: flow?.lastUs ?? -1,
+        previous,
+        pastExpiryUs: 0,
+        multicast: false,
+        wireBytes: pkt.record.origLenBytes,
+        payloadBytes: 0,
+        icmpType: pkt.icmpType,
+        icmpCode: pkt.icmpCode,
+      });
+    }
+    return 'deny';
+  }
+
+  private icmpKey(version: 4 | 6, srcIsA: boolean, sport: number, dport: number, hash: number): FlowKeyWords {
+    return {
+      ipVersion: version,
+      portA: srcIsA ? sport : dport,
+      portB: srcIsA ? dport : sport,
+      keyA0: srcIsA ? this.s0 : this.d0,
+      keyA1: srcIsA ? this.s1 : this.d1,
+      keyA2: srcIsA ? this.s2 : this.d2,
+      keyA3: srcIsA ? this.s3 : this.d3,
+      keyB0: srcIsA ? this.d0 : this.s0,
+      keyB1: srcIsA ? this.d1 : this.s1,
+      keyB2: srcIsA ? this.d2 : this.s2,
+      keyB3: srcIsA ? this.d3 : this.s3,
+      hash,
+    };
+  }
+
   /** Expire every flow due before packet time `nowUs` (timing wheel; slots of whole seconds before now). */
   advance(nowUs: number): void {
+    if (nowUs > this.nowUs) this.nowUs = nowUs;
     const nowSec = Math.floor(nowUs / US_PER_SEC);
     if (this.wheelSec < 0) {
       this.wheelSec = nowSec;
@@ -359,7 +448,11 @@ export class FlowTable {
     const alive: Flow[] = [];
     for (const flow of this.slots) if (flow !== undefined) alive.push(flow);
     alive.sort((x, y) => x.firstUs - y.firstUs || x.id - y.id);
-    for (const flow of alive) this.endFlow(flow, 'end-of-input');
+    // The wheel runs whole seconds behind packet time: what came due within the last second expired all the same.
+    for (const flow of alive) {
+      if (this.dueUs(flow) <= this.nowUs) this.endFlow(flow, flow.hasState ? 'idle-timeout' : 'denied-only-idle');
+      else this.endFlow(flow, 'end-of-input');
+    }
   }
 
   /** The timeout a flow's state would get now, for "what keepalive would have kept it" questions. */
@@ -442,6 +535,9 @@ export class FlowTable {
     const timeoutUs = this.scaledTimeoutUs(key);
     flow.lastRefreshUs = tsUs;
     flow.expiresUs = tsUs + timeoutUs;
+    // A shorter timeout (pf udp.first 60 s → udp.single 30 s) or an earlier packet time moves the expiry before the
+    // slot the flow waits in: file it again, or its expiry would be reported up to the old timeout late.
+    if (flow.wheelSec >= 0 && Math.floor(this.dueUs(flow) / US_PER_SEC) < flow.wheelSec) this.fileInWheel(flow);
     if (event === 'created' || key !== flow.timeoutKey || timeoutUs !== flow.timeoutUs) {
       flow.timeoutKey = key;
       flow.timeoutUs = timeoutUs;
@@ -515,6 +611,7 @@ export class FlowTable {
     flow.keyB3 = srcIsA ? this.d3 : this.s3;
     flow.hash = hash;
     flow.removed = false;
+    flow.wheelSec = -1;
     this.insert(flow);
     this.counts.flowsCreated++;
     this.last.created = true;
@@ -598,6 +695,8 @@ export class FlowTable {
       multicast: this.isGroupDestination(pkt),
       wireBytes: pkt.record.origLenBytes,
       payloadBytes: pkt.udpLenBytes >= 8 ? pkt.udpLenBytes - 8 : 0,
+      icmpType: -1,
+      icmpCode: -1,
     });
   }
 
@@ -636,28 +735,35 @@ export class FlowTable {
   // --- keys and the hash index ---------------------------------------------------------------------------------
 
   private versionIs6 = false;
+  /** Latest packet time given to advance(). */
+  private nowUs = -1;
   private prevLastUs = -1;
 
   private loadKey(pkt: DecodedPacket): void {
     if (pkt.ipVersion === 6) {
-      this.versionIs6 = true;
-      const data = pkt.data;
-      let o = pkt.srcAddrOffset;
-      this.s0 = word(data, o);
-      this.s1 = word(data, o + 4);
-      this.s2 = word(data, o + 8);
-      this.s3 = word(data, o + 12);
-      o = pkt.dstAddrOffset;
-      this.d0 = word(data, o);
-      this.d1 = word(data, o + 4);
-      this.d2 = word(data, o + 8);
-      this.d3 = word(data, o + 12);
+      this.loadWords(pkt.data, pkt.srcAddrOffset, pkt.dstAddrOffset, 6);
     } else {
       this.versionIs6 = false;
       this.s0 = pkt.src4;
       this.d0 = pkt.dst4;
       this.s1 = this.s2 = this.s3 = this.d1 = this.d2 = this.d3 = 0;
     }
+  }
+
+  private loadWords(data: Uint8Array, srcOffset: number, dstOffset: number, version: 4 | 6): void {
+    this.versionIs6 = version === 6;
+    this.s0 = word(data, srcOffset);
+    this.d0 = word(data, dstOffset);
+    if (version === 4) {
+      this.s1 = this.s2 = this.s3 = this.d1 = this.d2 = this.d3 = 0;
+      return;
+    }
+    this.s1 = word(data, srcOffset + 4);
+    this.s2 = word(data, srcOffset + 8);
+    this.s3 = word(data, srcOffset + 12);
+    this.d1 = word(data, dstOffset + 4);
+    this.d2 = word(data, dstOffset + 8);
+    this.d3 = word(data, dstOffset + 12);
   }
 
   /** Canonical order: the (address, port) that sorts first is side A (softflowd ndx; Zeek addr_port_canon_lt). */
@@ -688,10 +794,9 @@ export class FlowTable {
     return h | 0;
   }
 
-  private find(hash: number, pkt: DecodedPacket, srcIsA: boolean): Flow | undefined {
-    const version = pkt.ipVersion === 6 ? 6 : 4;
-    const pa = srcIsA ? pkt.srcPort : pkt.dstPort;
-    const pb = srcIsA ? pkt.dstPort : pkt.srcPort;
+  private find(hash: number, version: 4 | 6, srcPort: number, dstPort: number, srcIsA: boolean): Flow | undefined {
+    const pa = srcIsA ? srcPort : dstPort;
+    const pb = srcIsA ? dstPort : srcPort;
     const a0 = srcIsA ? this.s0 : this.d0;
     const b0 = srcIsA ? this.d0 : this.s0;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
@@ -777,6 +882,7 @@ export class FlowTable {
   private fileInWheel(flow: Flow): void {
     const dueSec = Math.floor(this.dueUs(flow) / US_PER_SEC);
     const slotSec = this.wheelSec >= 0 && dueSec <= this.wheelSec ? this.wheelSec + 1 : dueSec;
+    flow.wheelSec = slotSec;
     this.wheel[slotSec & WHEEL_MASK]!.push(flow);
   }
 
@@ -790,6 +896,12 @@ export class FlowTable {
     for (let k = 0; k < bucket.length; k++) {
       const flow = bucket[k]!;
       if (flow.removed) continue;
+      if (flow.wheelSec !== slotSec) {
+        // Filed at another second: a whole lap (4096 s) or more ahead in this same bucket — keep it — or an entry
+        // left behind when the flow was filed again at an earlier second — drop it.
+        if (flow.wheelSec > slotSec && (flow.wheelSec & WHEEL_MASK) === index) this.wheel[index]!.push(flow);
+        continue;
+      }
       const due = this.dueUs(flow);
       if (due <= nowUs) {
         this.endFlow(flow, flow.hasState ? 'idle-timeout' : 'denied-only-idle');
@@ -797,7 +909,9 @@ export class FlowTable {
       }
       const dueSec = Math.floor(due / US_PER_SEC);
       // Not due yet (refreshed since it was filed): re-arm at its current due second (Zeek re-arms the same way).
-      this.wheel[(dueSec > nowSec ? dueSec : nowSec + 1) & WHEEL_MASK]!.push(flow);
+      const nextSec = dueSec > nowSec ? dueSec : nowSec + 1;
+      flow.wheelSec = nextSec;
+      this.wheel[nextSec & WHEEL_MASK]!.push(flow);
     }
     bucket.length = 0;
   }

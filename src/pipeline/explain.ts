@@ -68,6 +68,19 @@ function isUdp(pkt: DecodedPacket): boolean {
   return pkt.hasUdp && pkt.ipProto === 17 && !pkt.portsFromFirstFragment && !(pkt.issue !== null && pkt.issue.kind === 'invalid');
 }
 
+/** An ICMP/ICMPv6 error quoting a UDP datagram: explained as `icmp-error` against the quoted flow. */
+function isIcmpErrorAboutUdp(pkt: DecodedPacket): boolean {
+  return pkt.hasQuotedUdp && (pkt.ipProto === 1 || pkt.ipProto === 58);
+}
+
+/** The join key of an ICMP error: its sender and receiver, and the quoted flow. */
+function icmpKeyText(pkt: DecodedPacket): string {
+  const v = pkt.ipVersion === 6 ? 6 : 4;
+  const q = pkt.quotedIpVersion === 6 ? 6 : 4;
+  return `icmp ${formatAddress(pkt.data, pkt.srcAddrOffset, v)}>${formatAddress(pkt.data, pkt.dstAddrOffset, v)} ` +
+    `${formatAddress(pkt.data, pkt.quotedSrcAddrOffset, q)}.${pkt.quotedSrcPort}>${formatAddress(pkt.data, pkt.quotedDstAddrOffset, q)}.${pkt.quotedDstPort}`;
+}
+
 /** Is this log record a denial? pflog: a block action; NFLOG: the prefix; anything else: every record is one. */
 function isLoggedDenial(pkt: DecodedPacket, denyPrefix: string | undefined): boolean {
   if (pkt.pflog !== undefined) return pkt.pflog.action !== 0 && pkt.pflog.actionName !== 'match' && pkt.pflog.actionName !== 'scrub';
@@ -82,7 +95,8 @@ async function collect(file: string, source: 'capture' | 'log', denyPrefix: stri
   let skipped = 0;
   await readCapture(file, (record) => {
     const pkt = decoder.decode(record);
-    if (!isUdp(pkt)) {
+    const icmpError = isIcmpErrorAboutUdp(pkt);
+    if (!isUdp(pkt) && !icmpError) {
       if (source === 'log' && isLoggedDenial(pkt, denyPrefix)) skipped++;
       return;
     }
@@ -100,7 +114,7 @@ async function collect(file: string, source: 'capture' | 'log', denyPrefix: stri
       frame: record.frame,
       denied: source === 'log' && isLoggedDenial(pkt, denyPrefix),
       tsUs: tsUsOf(copy),
-      key: tupleText(pkt),
+      key: icmpError ? icmpKeyText(pkt) : tupleText(pkt),
       ipId: pkt.ipVersion === 4 ? pkt.fragmentId : -1,
     });
   });
@@ -179,6 +193,10 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
     const pkt = decoder.decode(entry.record);
     seen.denial = undefined;
     table.advance(entry.tsUs);
+    if (pkt.hasQuotedUdp) {
+      packets.push(observeIcmpError(table, pkt, entry, packets.length, haveLog, seen));
+      continue;
+    }
     const verdict = table.observe(pkt, entry.tsUs, entry.denied);
     const denial = seen.denial as Denial | undefined;
     const role = table.last.role;
@@ -236,6 +254,39 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
   };
 }
 
+
+/** Replay an ICMP error about a UDP flow; the packet is seen from the host, with the quoted flow's endpoints. */
+function observeIcmpError(table: FlowTable, pkt: DecodedPacket, entry: Entry, index: number, haveLog: boolean, seen: { denial: Denial | undefined }): ObservedPacket {
+  const verdict = table.observeIcmpError(pkt, entry.tsUs, entry.denied);
+  const denial = seen.denial as Denial | undefined;
+  const role = table.last.role;
+  const fromLocal = role === 'outbound' || role === 'local';
+  const v = pkt.ipVersion === 6 ? 6 : 4;
+  const q = pkt.quotedIpVersion === 6 ? 6 : 4;
+  const quotedSrc = formatAddress(pkt.data, pkt.quotedSrcAddrOffset, q);
+  const quotedDst = formatAddress(pkt.data, pkt.quotedDstAddrOffset, q);
+  // An error sent to the host is about a datagram the host sent (quoted source = local), and the other way round.
+  return {
+    index,
+    frame: entry.frame,
+    source: entry.source,
+    tsUs: entry.tsUs,
+    localAddr: fromLocal ? quotedDst : quotedSrc,
+    localPort: fromLocal ? pkt.quotedDstPort : pkt.quotedSrcPort,
+    remoteAddr: fromLocal ? quotedSrc : quotedDst,
+    remotePort: fromLocal ? pkt.quotedSrcPort : pkt.quotedDstPort,
+    fromLocal,
+    service: '',
+    openvpnOpcode: -1,
+    openvpnOpcodeName: '',
+    openvpnSession: '',
+    payloadBytes: 0,
+    multicast: false,
+    icmp: { type: pkt.icmpType, code: pkt.icmpCode, sender: formatAddress(pkt.data, pkt.srcAddrOffset, v) },
+    denied: haveLog ? entry.denied : verdict === 'deny',
+    denial,
+  };
+}
 
 /** The local side: --local, else the destinations of inbound denials in the log, else the capture's own evidence. */
 function chooseLocalSide(networks: readonly string[] | undefined, entries: readonly Entry[], logEntries: readonly Entry[]): LocalSide {

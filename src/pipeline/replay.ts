@@ -85,6 +85,10 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
   };
 
   const replayPacket = (pkt: DecodedPacket): void => {
+    if (pkt.hasQuotedUdp) {
+      replayIcmpError(pkt);
+      return;
+    }
     if (!pkt.hasUdp || pkt.ipProto !== 17 || pkt.portsFromFirstFragment) return;
     // A datagram whose lengths contradict each other never reaches a firewall's state table: conntrack's
     // udp_error() marks it invalid, pf drops it as short. One cut by the snap length was whole on the wire: keep it.
@@ -109,6 +113,18 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
           flow.serviceBy = guess.by;
         }
       }
+    }
+  };
+
+  // ICMP errors about UDP flows pass as related to a live state, or are denied (table.observeIcmpError).
+  const replayIcmpError = (pkt: DecodedPacket): void => {
+    const rec = pkt.record;
+    const tsUs = rec.tsSec * 1_000_000 + Math.floor(rec.tsNsec / 1000);
+    if (tsUs > lastUs) lastUs = tsUs;
+    for (let i = 0; i < tables.length; i++) {
+      const table = tables[i]!;
+      table.advance(tsUs);
+      table.observeIcmpError(pkt, tsUs);
     }
   };
 

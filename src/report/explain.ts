@@ -17,6 +17,8 @@ export interface VerdictJson extends PacketRefJson {
   remedy: string[];
   text: string;
   provisional?: boolean;
+  /** For an ICMP error about the flow: its type, code and sender (src/dst/ports are the flow's). */
+  icmp?: { type: number; code: number; sender: string };
 }
 
 /** The JSON of one explanation. */
@@ -38,6 +40,7 @@ export function buildVerdictJson(e: Explanation): VerdictJson {
     text: e.text,
   };
   if (e.provisional) out.provisional = true;
+  if (p.icmp !== undefined) out.icmp = { ...p.icmp };
   return out;
 }
 

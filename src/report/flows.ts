@@ -67,6 +67,8 @@ export interface DenialJson extends PacketRefJson {
     opener: 'local' | 'remote';
   };
   past_expiry_s?: number;
+  /** An ICMP error about the flow (type, code); then src/dst are the error's sender and receiver. */
+  icmp?: { type: number; code: number };
 }
 
 const seconds = (us: number): number => Math.round(us) / 1e6;
@@ -188,5 +190,6 @@ export function buildDenialJson(denial: Denial): DenialJson {
     };
   }
   if (denial.verdict === 'window') out.past_expiry_s = seconds(denial.pastExpiryUs);
+  if (denial.icmpType >= 0) out.icmp = { type: denial.icmpType, code: denial.icmpCode };
   return out;
 }

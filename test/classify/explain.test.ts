@@ -99,6 +99,36 @@ function causes(packets: ObservedPacket[]): string[] {
   }).map((e) => e.cause);
 }
 
+describe('ICMP errors about UDP flows (fixtures/pcap/icmp-errors.pcap)', () => {
+  it('explains late errors as icmp-error and uses the host\'s own port unreachable as evidence of a killed client', async () => {
+    const v = await verdicts(['--capture', 'fixtures/pcap/icmp-errors.pcap', '--local', '192.168.1.10', '--local', '2001:db8:1::10']);
+    expect(v.map((x) => [x.frame, x.cause, x.src, x.sport, x.dst, x.dport])).toEqual([
+      [11, 'client-killed', '198.51.100.7', 1194, '192.168.1.10', 51234],
+      [14, 'client-killed', '198.51.100.7', 1194, '192.168.1.10', 51234],
+      [15, 'icmp-error', '192.168.1.1', 53, '192.168.1.10', 53111],
+      [16, 'icmp-error', '2001:db8:2::443', 443, '2001:db8:1::10', 60000],
+    ]);
+    expect(v[0]!.evidence.join(' ')).toMatch(/answered 1 of the server's packets with ICMP port unreachable \(first at frame 10\)/);
+    const dns = v[2]! as VerdictJson & { icmp?: unknown };
+    expect(dns.icmp).toEqual({ type: 3, code: 3, sender: '192.168.1.1' });
+    expect(dns.evidence.join(' ')).toMatch(/port unreachable from the remote itself .* state \(udp.first, 60 s\) expired 10 s before/);
+    const v6 = v[3]! as VerdictJson & { icmp?: unknown };
+    expect(v6.icmp).toEqual({ type: 3, code: 0, sender: '2001:db8:ffff::1' });
+    expect(v6.evidence.join(' ')).toMatch(/ICMP time exceeded from 2001:db8:ffff::1 \(a router on the path\)/);
+    expect(v[0]!.ruled_out.map((r) => r.cause)).toContain('icmp-error');
+  });
+
+  it('analyze reports the denied errors with their ICMP type and the quoted flow\'s expired state', async () => {
+    const result = await runCliCaptured(['analyze', '--format', 'json', '--local', '192.168.1.10', 'fixtures/pcap/icmp-errors.pcap']);
+    const denials = (JSON.parse(result.stdout) as { denials: Array<{ frame: number; reason: string; icmp?: unknown; previous?: { timeout_key: string } }> }).denials;
+    expect(denials.map((d) => [d.frame, d.reason, d.icmp])).toEqual([
+      [11, 'state-expired', undefined],
+      [14, 'state-expired', undefined],
+      [15, 'state-expired', { type: 3, code: 3 }],
+    ]);
+  });
+});
+
 describe('scripted causes', () => {
   it('idle-expiry: the host sends on the same flow again after the denial', () => {
     expect(causes([p(0, true), p(1, false), p(80, false, { denied: true }), p(85, true), p(86, false)])).toEqual(['idle-expiry']);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalSide } from '../../src/flow/local.js';
 import { getProfile, withOverrides, type TimeoutProfile } from '../../src/flow/profiles.js';
 import { FlowTable, type Denial, type Flow, type Verdict } from '../../src/flow/table.js';
-import { SCRIPT_T0_US, udpPacket } from '../helpers/packets.js';
+import { SCRIPT_T0_US, icmpErrorPacket, udpPacket } from '../helpers/packets.js';
 
 const CLIENT = '192.168.1.10';
 const SERVER = '198.51.100.7';
@@ -171,5 +171,97 @@ describe('hash table', () => {
     }
     expect(table.liveFlows).toBe(3000);
     expect(table.counts.flowsCreated).toBe(3000);
+  });
+});
+
+describe('ICMP errors about UDP flows (behaviour.md §7a)', () => {
+  const pf = getProfile('pf');
+  const request = { t: 0, src: CLIENT, sport: 51234, dst: SERVER, dport: 1194 };
+
+  function run(steps: Array<{ kind: 'udp'; p: ReturnType<typeof out> } | { kind: 'icmp'; t: number; from: string; to: string }>) {
+    const denials: Denial[] = [];
+    const table = new FlowTable({ profile: pf, local: new LocalSide('option', 'test', [CLIENT]), events: { onDenial: (d) => denials.push(d) } });
+    const verdicts: Verdict[] = [];
+    for (const step of steps) {
+      const { pkt, tsUs } =
+        step.kind === 'udp' ? udpPacket(step.p) : icmpErrorPacket({ t: step.t, src: step.from, dst: step.to, type: 3, code: 3, about: request });
+      table.advance(tsUs);
+      verdicts.push(step.kind === 'udp' ? table.observe(pkt, tsUs) : table.observeIcmpError(pkt, tsUs));
+    }
+    return { verdicts, denials, table };
+  }
+
+  it('passes an error while the quoted flow has state, and does not refresh it', () => {
+    const { verdicts, denials } = run([
+      { kind: 'udp', p: out(0) },
+      { kind: 'icmp', t: 50, from: SERVER, to: CLIENT },
+      { kind: 'udp', p: inb(75) },
+    ]);
+    // udp.first 60 s from t=0 (+10 s purge lag): the error at 50 s passes as related; had it refreshed the state,
+    // the packet at 75 s would pass too.
+    expect(verdicts).toEqual(['pass', 'pass', 'deny']);
+    expect(denials.map((d) => d.icmpType)).toEqual([-1]);
+  });
+
+  it('denies an error that arrives after the state expired, with the expired state as evidence', () => {
+    const { verdicts, denials, table } = run([
+      { kind: 'udp', p: out(0) },
+      { kind: 'icmp', t: 75, from: '203.0.113.1', to: CLIENT },
+    ]);
+    expect(verdicts).toEqual(['pass', 'deny']);
+    expect(denials).toHaveLength(1);
+    const d = denials[0]!;
+    expect(d).toMatchObject({ icmpType: 3, icmpCode: 3, reason: 'state-expired', srcPort: 1194, dstPort: 51234, flowId: 1 });
+    expect(d.previous).toMatchObject({ timeoutKey: 'udp.first', expiresUs: SCRIPT_T0_US + 60_000_000 });
+    expect(table.counts.flowsCreated).toBe(1);
+  });
+
+  it('denies an error about a flow never seen, and creates no flow for it', () => {
+    const { verdicts, denials, table } = run([{ kind: 'icmp', t: 1, from: SERVER, to: CLIENT }]);
+    expect(verdicts).toEqual(['deny']);
+    expect(denials[0]).toMatchObject({ reason: 'never-seen', flowId: 0 });
+    expect(table.counts.flowsCreated).toBe(0);
+  });
+
+  it('passes the host\'s own errors (outbound)', () => {
+    const { verdicts, denials } = run([{ kind: 'icmp', t: 1, from: CLIENT, to: SERVER }]);
+    expect(verdicts).toEqual(['pass']);
+    expect(denials).toEqual([]);
+  });
+});
+
+describe('timing wheel', () => {
+  it('reports an expiry on time when pf shortens the timeout (udp.first 60 s → udp.single 30 s)', () => {
+    const ends: Array<[number, string, number]> = [];
+    const table = new FlowTable({
+      profile: getProfile('pf'),
+      local: new LocalSide('option', 'test', [CLIENT]),
+      events: { onFlowEnd: (f) => ends.push([f.id, f.endReason ?? '', (f.endUs - SCRIPT_T0_US) / 1e6]) },
+    });
+    const feed = (step: ReturnType<typeof out>) => {
+      const { pkt, tsUs } = udpPacket(step);
+      table.advance(tsUs);
+      table.observe(pkt, tsUs);
+    };
+    feed(out(0));
+    feed(inb(0.1)); // udp.single: expires at 30.1 s (+10 s purge lag), not at 60 s
+    feed({ t: 45, src: CLIENT, sport: 40000, dst: SERVER, dport: 53 });
+    // The first flow is reported when packet time passes its expiry, before the third packet's flow exists.
+    expect(ends).toEqual([[1, 'idle-timeout', 30.1]]);
+    feed({ t: 45.5, src: CLIENT, sport: 40001, dst: SERVER, dport: 53 });
+    table.finish();
+    expect(ends.map((e) => e[1])).toEqual(['idle-timeout', 'end-of-input', 'end-of-input']);
+  });
+
+  it('keeps flows whose timeout is longer than a lap of the wheel (4096 s)', () => {
+    const ends: Array<[string, number]> = [];
+    const profile = withOverrides(getProfile('linux'), 'unreplied=2h,replied=2h');
+    const table = new FlowTable({ profile, local: new LocalSide('option', 'test', [CLIENT]), events: { onFlowEnd: (f) => ends.push([f.endReason ?? '', (f.endUs - SCRIPT_T0_US) / 1e6]) } });
+    for (let t = 0; t <= 7300; t += 100) {
+      const { pkt, tsUs } = udpPacket({ t, src: CLIENT, sport: 40000 + (t === 0 ? 0 : 1), dst: SERVER, dport: 53 });
+      table.advance(tsUs);
+      table.observe(pkt, tsUs);
+    }
+    expect(ends).toEqual([['idle-timeout', 7200]]);
   });
 });

@@ -5,7 +5,7 @@
 import { createCaptureRecord } from '../../src/decode/decoded-packet.js';
 import { PacketDecoder } from '../../src/decode/packet.js';
 import type { DecodedPacket, Direction } from '../../src/types.js';
-import { ipUdp } from '../../fixtures/writer.js';
+import { ipIcmpError, ipUdp } from '../../fixtures/writer.js';
 
 /** One datagram of a scripted exchange. */
 export interface ScriptedPacket {
@@ -40,3 +40,18 @@ export function udpPacket(p: ScriptedPacket): { pkt: DecodedPacket; tsUs: number
 
 /** Base time of scripted packets, µs. */
 export const SCRIPT_T0_US = 1_700_000_000_000_000;
+
+/** An ICMP error from `src` to `dst` about the scripted datagram `about` (sent earlier by the other side). */
+export function icmpErrorPacket(p: { t: number; src: string; dst: string; type: number; code: number; about: ScriptedPacket }): { pkt: DecodedPacket; tsUs: number } {
+  const quoted = ipUdp({ src: p.about.src, dst: p.about.dst, sport: p.about.sport, dport: p.about.dport, payload: new Uint8Array(p.about.payloadBytes ?? 20) });
+  const bytes = ipIcmpError({ src: p.src, dst: p.dst, type: p.type, code: p.code, quoted });
+  const record = createCaptureRecord();
+  const tsUs = SCRIPT_T0_US + Math.round(p.t * 1e6);
+  record.frame = ++frame;
+  record.tsSec = Math.floor(tsUs / 1e6);
+  record.tsNsec = (tsUs % 1e6) * 1000;
+  record.linktype = 101;
+  record.data = bytes;
+  record.origLenBytes = bytes.length;
+  return { pkt: decoder.decode(record), tsUs };
+}
