@@ -90,6 +90,7 @@ prefix, hook, uid}, process {name, pid}, fragment, icmp {type, code, quoted}, is
     .option('--firewall-config <file>', 'take the timeouts from `pfctl -s timeouts`, `nft list ruleset` or `sysctl -a` output')
     .option('--local <addr|cidr>', 'the protected host(s), comma-separated or repeated; default: inferred from the capture', collect)
     .option('--limit <n>', 'rows per table in the text report', '50')
+    .option('--html <file>', 'also write an HTML report: a timeline of each flow with denials or expiries (self-contained; stdout output unchanged)')
     .option('--no-progress', 'never draw the progress line on stderr')
     .addHelpText(
       'after',
@@ -131,6 +132,7 @@ Examples:
     .option('--udp-timeout <spec>', "override the profile's timeouts, e.g. udp.single=60s")
     .option('--firewall-config <file>', 'take the timeouts from pfctl -s timeouts, nft list ruleset or sysctl -a output')
     .option('--local <addr|cidr>', 'the protected host(s); default: from the log or the capture', collect)
+    .option('--html <file>', 'also write an HTML report: a timeline of each denied flow with its causes (self-contained)')
     .addHelpText(
       'after',
       `
@@ -165,6 +167,7 @@ Examples:
     .option('--udp-timeout <spec>', 'overrides applied to every profile that has those keys')
     .option('--sweep <key=from..to[/step]>', 'try a range of values for one timeout key, e.g. replied=2s..300s or udp.single=10s..60s/5s')
     .option('--local <addr|cidr>', 'the protected host(s); default: inferred from the capture', collect)
+    .option('--html <file>', 'also write an HTML report: each flow that any profile breaks, drawn under every profile stacked')
     .option('--no-progress', 'never draw the progress line on stderr')
     .addHelpText(
       'after',
