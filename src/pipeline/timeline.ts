@@ -182,7 +182,8 @@ export class TimelineCollector {
   private readonly pendingRingSeq = new Float64Array(PENDING_CAPACITY);
   private pendingSeq = 0;
   private readonly listed = new Map<string, ListedFlow>();
-  private listedOmitted = 0;
+  private listedOmittedFlows = 0;
+  private listedOmittedDenials = 0;
   private readonly deniedByReason: Array<Record<string, number>>;
   /** The mark each table's last denial made, until the observation of the same packet completes it. */
   private readonly lastMark: Array<{ mark: DeniedMark | undefined; group: Group } | undefined>;
@@ -271,8 +272,15 @@ export class TimelineCollector {
     const importance: TimelineImportance = LOST_REASONS.has(denial.reason) ? 'lost' : 'unsolicited';
     const group = this.drawn.get(text.key) ?? this.promote(text, importance);
     if (group === undefined) {
+      // Past the drawing budget: the 5-tuple becomes a row of the list, with the expired state that came before.
+      const waiting = this.pending.get(text.key);
+      if (waiting !== undefined) {
+        this.pending.delete(text.key);
+        this.list(waiting);
+      }
       const row = this.listedRow(text);
-      if (row !== undefined) {
+      if (row === undefined) this.listedOmittedDenials++;
+      else {
         row.denied[index] = (row.denied[index] ?? 0) + 1;
         if (!row.reasons.includes(denial.reason)) row.reasons.push(denial.reason);
         if (denial.tsUs < row.firstUs) row.firstUs = denial.tsUs;
@@ -320,7 +328,7 @@ export class TimelineCollector {
     let group = this.drawn.get(text.key) ?? this.pending.get(text.key);
     if (group === undefined) {
       // Denials past the drawing budget were counted in the list when they came.
-      if (flow.deniedPackets > 0 || flow.windowPackets > 0 || flow.endReason !== 'idle-timeout') return;
+      if (flow.deniedPackets > 0 || flow.windowPackets > 0 || !this.stateLapsed(index, flow)) return;
       group = new Group(text.key, text.local, text.remote, this.profiles.length);
       this.addPending(group);
     }
@@ -405,7 +413,8 @@ export class TimelineCollector {
       profiles: this.profiles.map((p) => p.name),
       timelines: timelines.map((t) => t.timeline),
       listed,
-      listedOmitted: this.listedOmitted,
+      listedOmittedFlows: this.listedOmittedFlows,
+      listedOmittedDenials: this.listedOmittedDenials,
       deniedByReason: this.deniedByReason,
       cappedTimelines: timelines.filter((t) => t.timeline.packetsOmitted > 0).length,
       limits: this.limits,
@@ -490,8 +499,16 @@ export class TimelineCollector {
       this.drawnCount.expired++;
       return;
     }
+    this.list(group);
+  }
+
+  /** A 5-tuple that is not drawn: its row of the list, or a count past the list's cap. */
+  private list(group: Group): void {
     const row = this.listedRow({ key: group.key, local: group.local, remote: group.remote });
-    if (row === undefined) return;
+    if (row === undefined) {
+      this.listedOmittedFlows++;
+      return;
+    }
     row.service ||= group.service;
     row.packets += group.packetsTotal;
     row.expirations += group.expirations;
@@ -505,10 +522,7 @@ export class TimelineCollector {
   private listedRow(text: TupleText): ListedFlow | undefined {
     let row = this.listed.get(text.key);
     if (row === undefined) {
-      if (this.listed.size >= this.limits.listed) {
-        this.listedOmitted++;
-        return undefined;
-      }
+      if (this.listed.size >= this.limits.listed) return undefined;
       row = { local: text.local, remote: text.remote, service: '', firstUs: Number.POSITIVE_INFINITY, lastUs: Number.NEGATIVE_INFINITY, packets: 0, denied: this.profiles.map(() => 0), reasons: [], expirations: 0, summary: '' };
       this.listed.set(text.key, row);
     }
@@ -520,7 +534,7 @@ export class TimelineCollector {
     if (group.service === '' && flow.service !== '') group.service = flow.service;
     if (flow.firstUs < group.firstUs) group.firstUs = flow.firstUs;
     if (flow.lastUs > group.lastUs) group.lastUs = flow.lastUs;
-    if (flow.endReason === 'idle-timeout') group.expirations++;
+    if (this.stateLapsed(index, flow)) group.expirations++;
     const ring = live?.ring;
     if (index === 0 && ring !== undefined) {
       const kept = ring.packets();
@@ -539,6 +553,16 @@ export class TimelineCollector {
     lane.lifetimes.push(this.lifetimeOf(index, flow, states));
   }
 
+  /**
+   * Whether the flow's state timed out: it ended by idle timeout, or the capture ended after its expiry (and pf's
+   * purge) had passed. The table's wheel ends a flow whose timeout was shortened (pf udp.first → udp.single) only at
+   * the slot it was filed in, so near the end of a capture such a flow ends as end-of-input with its expiry behind it.
+   */
+  private stateLapsed(index: number, flow: Flow): boolean {
+    if (flow.endReason === 'idle-timeout') return true;
+    return flow.endReason === 'end-of-input' && flow.hasState && flow.expiresUs + this.purgeLagUs[index]! <= this.lastSeenUs;
+  }
+
   private lifetimeOf(index: number, flow: Flow, states: readonly number[]): StateLifetime {
     const profile = this.profiles[index]!;
     const segments: StateSegment[] = [];
@@ -555,6 +579,10 @@ export class TimelineCollector {
       segments.push({ fromUs: atUs, toUs: atUs, timeoutKey, timeoutUs: states[i + 1]!, keyRank: Math.max(0, profile.keys.findIndex((k) => k.name === timeoutKey)) });
     }
     const createdUs = states[0]!;
+    if (expiredUs === undefined && this.stateLapsed(index, flow)) {
+      expiredUs = flow.expiresUs;
+      if (segments.length > 0) segments.at(-1)!.toUs = expiredUs;
+    }
     // A state alive at the end of the capture is drawn up to the capture's last packet, not to an expiry that never came.
     const endUs = expiredUs ?? Math.max(createdUs, Math.min(flow.expiresUs, Math.max(this.lastSeenUs, flow.lastUs)));
     if (expiredUs === undefined && segments.length > 0) segments.at(-1)!.toUs = endUs;

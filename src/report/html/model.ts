@@ -129,8 +129,10 @@ export interface TimelineData {
   profiles: string[];
   timelines: FlowTimeline[];
   listed: ListedFlow[];
-  /** 5-tuples (or denials, for denial overflow) past the list's cap. */
-  listedOmitted: number;
+  /** Flows that only expired, past the list's cap: counted, not listed. */
+  listedOmittedFlows: number;
+  /** Denied packets of flows past the list's cap: counted, not listed. */
+  listedOmittedDenials: number;
   /** Denials per profile by the model's reason (analyze, simulate); explain counts its causes itself. */
   deniedByReason: Array<Record<string, number>>;
   /** Timelines whose packet ticks were capped. */

@@ -63,7 +63,11 @@ function renderSummary(page: HtmlPage): SafeHtml {
       ? 'No flow had a denial or an expiry: nothing to draw.'
       : `${count(drawn, 'flow')} drawn below (${importanceCounts(data.timelines)})${data.listed.length > 0 ? `; ${count(data.listed.length, 'more flow')} listed after them` : ''}.`,
   ];
-  if (data.listedOmitted > 0) notes.push(`${count(data.listedOmitted, 'more flow or denial', 'more flows or denials')} past the list's limit of ${data.limits.listed} rows are only counted; --format json has them all.`);
+  const omitted = [
+    data.listedOmittedFlows > 0 ? count(data.listedOmittedFlows, 'more flow that only expired', 'more flows that only expired') : '',
+    data.listedOmittedDenials > 0 ? count(data.listedOmittedDenials, 'more denied packet') : '',
+  ].filter((o) => o !== '');
+  if (omitted.length > 0) notes.push(`${omitted.join(' and ')} past the list's limit of ${data.limits.listed} rows ${data.listedOmittedFlows + data.listedOmittedDenials === 1 ? 'is' : 'are'} only counted; --format json has them all.`);
   const budget = data.limits;
   const budgets = [
     `${budget.drawnLost} flows that lost traffic the host wanted`,
@@ -259,7 +263,7 @@ function renderListed(page: HtmlPage): SafeHtml {
   const profiles = page.timeline.profiles;
   return html`<section class="listed" aria-label="Other flows">
 <h2>Other flows with denials or expiries</h2>
-<p class="note">Not drawn, to keep the page light; ${count(rows.length, 'flow')}${page.timeline.listedOmitted > 0 ? `, ${page.timeline.listedOmitted.toLocaleString('en-US')} more only counted` : ''}.</p>
+<p class="note">Not drawn, to keep the page light; ${count(rows.length, 'flow')}${page.timeline.listedOmittedFlows + page.timeline.listedOmittedDenials > 0 ? ' (more are only counted: see the summary)' : ''}.</p>
 <table class="listed-flows"><thead><tr><th>remote → local</th><th>service</th><th>first</th><th>last</th><th class="num">packets</th><th class="num">denied</th><th class="num">expired</th><th>note</th></tr></thead>
 <tbody>${rows.map((r) => renderListedRow(r, profiles))}</tbody></table>
 </section>`;
