@@ -104,7 +104,7 @@ svg .lane-rule { stroke: var(--grid); stroke-width: 1; }
 svg .packet { stroke-width: 1.5; }
 svg .packet.sent { stroke: var(--sent); }
 svg .packet.received { stroke: var(--received); }
-svg .packet.denied { stroke: var(--deny); stroke-width: 2; }
+svg .packet.refused { stroke: var(--deny); stroke-width: 2; }
 svg .segment.rank-0 { fill: var(--state-0); }
 svg .segment.rank-1 { fill: var(--state-1); }
 svg .segment.rank-2 { fill: var(--state-2); }

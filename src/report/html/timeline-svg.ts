@@ -173,7 +173,7 @@ function renderPackets(timeline: FlowTimeline, scale: Scale, deniedFrames: Reado
     .map((p) => {
       const x = scale.x(p.tsUs);
       const denied = !p.fromLocal && deniedFrames.has(p.frame);
-      const cls = `packet ${p.fromLocal ? 'sent' : 'received'}${denied ? ' denied' : ''}`;
+      const cls = `packet ${p.fromLocal ? 'sent' : 'received'}${denied ? ' refused' : ''}`;
       const y1 = p.fromLocal ? middle - 16 : middle + 2;
       const y2 = p.fromLocal ? middle - 2 : middle + 16;
       const what = p.fromLocal ? `${timeline.local} → ${timeline.remote}` : `${timeline.remote} → ${timeline.local}`;
