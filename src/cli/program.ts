@@ -106,7 +106,8 @@ Examples:
   udptrack analyze capture.pcapng
   udptrack analyze --profile linux --udp-timeout replied=60s --local 192.168.1.10 wifi.pcap
   udptrack analyze --firewall-config <(pfctl -s timeouts) --format json en0.pcap
-  udptrack analyze --format conn trace.pcap > conn.log`,
+  udptrack analyze --format conn trace.pcap > conn.log
+  udptrack analyze --html report.html capture.pcapng     # + a timeline of each flow with denials or expiries`,
     )
     .action(async (file: string, options: AnalyzeCliOptions & { progress: boolean }) => {
       await runAnalyze(file, { ...options, progress: options.progress === false ? false : undefined }, io);
@@ -144,6 +145,7 @@ Examples:
   udptrack explain --denied pflog.pcap
   udptrack explain --denied nflog.pcap --capture eth0.pcap --profile linux
   udptrack explain --capture wifi.pcapng --udp-timeout udp.multiple=60s
+  udptrack explain --capture wifi.pcapng --html report.html  # + timelines with each denial's cause
   udptrack explain --little-snitch "vpn.example.com tried to establish an incoming connection to openvpn. The request
     was denied automatically because this kind of connection cannot be delayed."`,
     )
@@ -177,7 +179,8 @@ Profiles: ${PROFILES.map((p) => p.name).join(', ')} (see udptrack analyze --help
 Examples:
   udptrack simulate --all laptop.pcap
   udptrack simulate --profile pf --profile linux:replied=60s --format json vpn.pcapng
-  udptrack simulate --profile linux --sweep replied=2s..300s vpn.pcap`,
+  udptrack simulate --profile linux --sweep replied=2s..300s vpn.pcap
+  udptrack simulate --all --html profiles.html vpn.pcapng   # + each broken flow under every profile, stacked`,
     )
     .action(async (file: string, options: SimulateCliOptions & { progress: boolean }) => {
       await runSimulate(file, { ...options, progress: options.progress === false ? false : undefined }, io);
