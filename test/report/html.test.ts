@@ -86,6 +86,18 @@ describe('--html on the fixtures', () => {
   });
 });
 
+describe('--html with nothing to draw', () => {
+  it('a Little Snitch traffic log without a capture lists its verdicts as text', async () => {
+    const page = join(scratch, 'ls-csv.html');
+    const result = await runCliCaptured(['explain', '--denied', join(REPO_ROOT, 'fixtures/little-snitch/log-traffic.csv'), '--html', page]);
+    expect(result.exitCode).toBe(0);
+    const text = readFileSync(page, 'utf8');
+    expect(text).not.toMatch(/<article /);
+    expect(text).toContain('No captured packets to draw: the verdicts are listed below as text');
+    expect(text).toMatch(/<section class="verdicts"[\s\S]*<tr data-frame="\d+" data-cause="[a-z-]+">/);
+  });
+});
+
 describe('bad --html use: one line on stderr, exit 2, before any work', () => {
   const expectOneLine = (result: { exitCode: number; stderr: string }, pattern: RegExp): void => {
     expect(result.exitCode).toBe(2);

@@ -60,7 +60,9 @@ function renderSummary(page: HtmlPage): SafeHtml {
   const drawn = data.timelines.length;
   const notes: string[] = [
     drawn === 0
-      ? 'No flow had a denial or an expiry: nothing to draw.'
+      ? page.verdictsNotDrawn.length > 0
+        ? 'No captured packets to draw: the verdicts are listed below as text (add --capture for timelines).'
+        : 'No flow had a denial or an expiry: nothing to draw.'
       : `${count(drawn, 'flow')} drawn below (${importanceCounts(data.timelines)})${data.listed.length > 0 ? `; ${count(data.listed.length, 'more flow')} listed after them` : ''}.`,
   ];
   const omitted = [
@@ -74,7 +76,7 @@ function renderSummary(page: HtmlPage): SafeHtml {
     `${budget.drawnUnsolicited} with unsolicited denials`,
     budget.drawnExpired > 0 ? `${budget.drawnExpired} that only expired` : '',
   ].filter((b) => b !== '');
-  notes.push(`Drawn in full: up to ${budgets.join(', ')}; each state lifetime shows its first ${budget.packetsHead} and last ${budget.packetsTail} packets.`);
+  if (drawn > 0) notes.push(`Drawn in full: up to ${budgets.join(', ')}; each state lifetime shows its first ${budget.packetsHead} and last ${budget.packetsTail} packets.`);
   if (data.cappedTimelines > 0) notes.push(`Packet ticks were capped on ${count(data.cappedTimelines, 'timeline')}; each says how many it leaves out.`);
   const stacked = page.profiles.length > 1;
   return html`<section class="summary" aria-label="Summary">
@@ -84,7 +86,7 @@ ${stacked ? '' : renderCauseTable(page)}
 </div>
 <div>
 ${notes.map((n) => html`<p class="note">${n}</p>`)}
-<div class="legend">${renderLegend()}</div>
+${drawn > 0 ? html`<div class="legend">${renderLegend()}</div>` : ''}
 </div>
 ${stacked ? renderProfileTable(page) : ''}
 </section>`;
