@@ -51,33 +51,38 @@ const EVENT_CREATED = 0;
 const EVENT_CHANGED = 1;
 const EVENT_EXPIRED = 2;
 
-/** The first `head` and the last `tail` packets of one flow record: (tsUs, frame × 2 + fromLocal) pairs. */
-class PacketRing {
-  total = 0;
-  private readonly head: number[] = [];
+/**
+ * What is held for a flow while it is alive, as one object with flat number arrays (a live flow may be one of
+ * hundreds of thousands): its state events as (atUs, timeoutUs, key index, kind) quadruples, and on profile 0 (every
+ * profile sees the same packets) its first `head` and last `tail` packets as (tsUs, frame × 2 + fromLocal) pairs.
+ */
+class LiveFlow {
+  states: number[] | undefined;
+  packetsTotal = 0;
+  private head: number[] | undefined;
   private tail: number[] | undefined;
   private tailNext = 0;
 
-  constructor(
-    private readonly headMax: number,
-    private readonly tailMax: number,
-  ) {}
+  addState(atUs: number, timeoutUs: number, keyIndex: number, kind: number): void {
+    (this.states ??= []).push(atUs, timeoutUs, keyIndex, kind);
+  }
 
-  add(tsUs: number, frame: number, fromLocal: boolean): void {
-    this.total++;
+  addPacket(tsUs: number, frame: number, fromLocal: boolean, headMax: number, tailMax: number): void {
+    this.packetsTotal++;
     const code = frame * 2 + (fromLocal ? 1 : 0);
-    if (this.head.length < this.headMax * 2) {
-      this.head.push(tsUs, code);
+    const head = (this.head ??= []);
+    if (head.length < headMax * 2) {
+      head.push(tsUs, code);
       return;
     }
     const tail = (this.tail ??= []);
-    if (tail.length < this.tailMax * 2) {
+    if (tail.length < tailMax * 2) {
       tail.push(tsUs, code);
       return;
     }
     tail[this.tailNext] = tsUs;
     tail[this.tailNext + 1] = code;
-    this.tailNext = (this.tailNext + 2) % (this.tailMax * 2);
+    this.tailNext = (this.tailNext + 2) % (tailMax * 2);
   }
 
   /** The packets kept, in time order. */
@@ -86,21 +91,13 @@ class PacketRing {
     const push = (values: readonly number[], from: number, to: number): void => {
       for (let i = from; i < to; i += 2) out.push({ tsUs: values[i]!, frame: Math.floor(values[i + 1]! / 2), fromLocal: values[i + 1]! % 2 === 1 });
     };
-    push(this.head, 0, this.head.length);
+    if (this.head !== undefined) push(this.head, 0, this.head.length);
     if (this.tail !== undefined) {
       push(this.tail, this.tailNext, this.tail.length);
       push(this.tail, 0, this.tailNext);
     }
     return out;
   }
-}
-
-/** What is held for a flow while it is alive. */
-interface LiveFlow {
-  /** State events as (atUs, timeoutUs, key index, kind) quadruples. */
-  states: number[];
-  /** Packet times (profile 0 only: every profile sees the same packets). */
-  ring: PacketRing | undefined;
 }
 
 /** A denied packet while it is being collected: `modelFrame` pairs it with the packet the table just observed. */
@@ -252,15 +249,14 @@ export class TimelineCollector {
     }
     const flow = obs.flow;
     if (index !== 0 || flow === undefined || flow.localSide === undefined) return;
-    const live = this.liveFlow(0, flow.id);
-    (live.ring ??= new PacketRing(this.limits.packetsHead, this.limits.packetsTail)).add(tsUs, frame, fromLocal);
+    this.liveFlow(0, flow.id).addPacket(tsUs, frame, fromLocal, this.limits.packetsHead, this.limits.packetsTail);
   }
 
   /** A state was created, changed its timeout, or expired. */
   stateEvent(index: number, flow: Flow, event: StateEvent): void {
     if (index >= this.profiles.length || flow.localSide === undefined) return;
     const kind = event.event === 'created' ? EVENT_CREATED : event.event === 'expired' ? EVENT_EXPIRED : EVENT_CHANGED;
-    this.liveFlow(index, flow.id).states.push(event.atUs, event.timeoutUs, this.internKey(event.timeoutKey), kind);
+    this.liveFlow(index, flow.id).addState(event.atUs, event.timeoutUs, this.internKey(event.timeoutKey), kind);
   }
 
   /** A table denied a packet (or let it through inside pf's purge window). */
@@ -427,7 +423,7 @@ export class TimelineCollector {
     const map = this.live[index]!;
     let live = map.get(flowId);
     if (live === undefined) {
-      live = { states: [], ring: undefined };
+      live = new LiveFlow();
       map.set(flowId, live);
     }
     return live;
@@ -535,13 +531,12 @@ export class TimelineCollector {
     if (flow.firstUs < group.firstUs) group.firstUs = flow.firstUs;
     if (flow.lastUs > group.lastUs) group.lastUs = flow.lastUs;
     if (this.stateLapsed(index, flow)) group.expirations++;
-    const ring = live?.ring;
-    if (index === 0 && ring !== undefined) {
-      const kept = ring.packets();
+    if (index === 0 && live !== undefined && live.packetsTotal > 0) {
+      const kept = live.packets();
       const room = Math.max(0, this.limits.packetsPerTimeline - group.packets.length);
       for (let i = 0; i < kept.length && i < room; i++) group.packets.push(kept[i]!);
-      group.packetsTotal += ring.total;
-      group.packetsOmitted += ring.total - Math.min(kept.length, room);
+      group.packetsTotal += live.packetsTotal;
+      group.packetsOmitted += live.packetsTotal - Math.min(kept.length, room);
     }
     const states = live?.states;
     if (states === undefined || states.length === 0) return;
