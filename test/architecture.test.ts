@@ -36,6 +36,12 @@ const TYPE_ONLY: Record<string, readonly string[]> = {
   report: ['flow', 'classify'],
 };
 
+/**
+ * Node built-ins by area, where they are restricted: the report renders strings and never touches files or the
+ * process (the CLI writes the `--html` page), so a renderer cannot grow a side effect unnoticed.
+ */
+const NO_NODE_BUILTINS: readonly string[] = ['report'];
+
 /** The one module allowed to import each third-party package. */
 const PACKAGE_OWNERS: Record<string, string> = {
   commander: 'cli/program.ts',
@@ -82,7 +88,12 @@ describe('import direction', () => {
       expect(allowed, `area '${area}' has no rule in architecture.test.ts`).toBeDefined();
       const problems: string[] = [];
       for (const ref of importsOf(readFileSync(file, 'utf8'))) {
-        if (ref.specifier.startsWith('node:')) continue;
+        if (ref.specifier.startsWith('node:')) {
+          // node:module in a package's owner module is how that package loads on first use (start-up, issue 7).
+          const lazyPackageLoad = ref.specifier === 'node:module' && Object.values(PACKAGE_OWNERS).includes(rel);
+          if (NO_NODE_BUILTINS.includes(area) && !lazyPackageLoad) problems.push(`${ref.specifier} (${area} renders strings; only the CLI touches files)`);
+          continue;
+        }
         if (ref.specifier.startsWith('.')) {
           const target = resolve(dirname(file), ref.specifier.replace(/\.js$/, '.ts'));
           const targetArea = areaOf(target);
@@ -101,6 +112,20 @@ describe('import direction', () => {
       expect(problems).toEqual([]);
     });
   }
+
+  it('HTML markup is escaped by construction: only markup.ts makes SafeHtml, only the stylesheet goes in raw', () => {
+    const problems: string[] = [];
+    for (const file of files) {
+      const rel = relative(SRC, file).replaceAll('\\', '/');
+      if (rel === 'report/html/markup.ts') continue;
+      const source = readFileSync(file, 'utf8');
+      if (/new SafeHtml\(/.test(source)) problems.push(`${rel} makes SafeHtml directly`);
+      for (const match of source.matchAll(/\braw\(([^)]*)\)/g)) {
+        if (!(rel === 'report/html/page.ts' && match[1] === 'stylesheet(')) problems.push(`${rel}: raw(${match[1]})`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
 
   it('catches a forbidden import (self-check of the rule)', () => {
     expect(importsOf(`import { x } from '../cli/program.js';\nimport type { Y } from "../flow/table.js";`)).toEqual([

@@ -92,6 +92,7 @@ prefix, hook, uid}, process {name, pid}, fragment, icmp {type, code, quoted}, is
     .option('--firewall-config <file>', 'take the timeouts from `pfctl -s timeouts`, `nft list ruleset` or `sysctl -a` output')
     .option('--local <addr|cidr>', 'the protected host(s), comma-separated or repeated; default: inferred from the capture', collect)
     .option('--limit <n>', 'rows per table in the text report', '50')
+    .option('--html <file>', 'also write an HTML report: a timeline of each flow with denials or expiries (self-contained; stdout output unchanged)')
     .option('--no-progress', 'never draw the progress line on stderr')
     .addHelpText(
       'after',
@@ -107,7 +108,8 @@ Examples:
   udptrack analyze capture.pcapng
   udptrack analyze --profile linux --udp-timeout replied=60s --local 192.168.1.10 wifi.pcap
   udptrack analyze --firewall-config <(pfctl -s timeouts) --format json en0.pcap
-  udptrack analyze --format conn trace.pcap > conn.log`,
+  udptrack analyze --format conn trace.pcap > conn.log
+  udptrack analyze --html report.html capture.pcapng     # + a timeline of each flow with denials or expiries`,
     )
     .action(async (file: string, options: AnalyzeCliOptions & { progress: boolean }) => {
       const { runAnalyze } = await import('./commands/analyze.js');
@@ -134,6 +136,7 @@ Examples:
     .option('--udp-timeout <spec>', "override the profile's timeouts, e.g. udp.single=60s")
     .option('--firewall-config <file>', 'take the timeouts from pfctl -s timeouts, nft list ruleset or sysctl -a output')
     .option('--local <addr|cidr>', 'the protected host(s); default: from the log or the capture', collect)
+    .option('--html <file>', 'also write an HTML report: a timeline of each denied flow with its causes (self-contained)')
     .addHelpText(
       'after',
       `
@@ -145,6 +148,7 @@ Examples:
   udptrack explain --denied pflog.pcap
   udptrack explain --denied nflog.pcap --capture eth0.pcap --profile linux
   udptrack explain --capture wifi.pcapng --udp-timeout udp.multiple=60s
+  udptrack explain --capture wifi.pcapng --html report.html  # + timelines with each denial's cause
   udptrack explain --little-snitch "vpn.example.com tried to establish an incoming connection to openvpn. The request
     was denied automatically because this kind of connection cannot be delayed."`,
     )
@@ -169,6 +173,7 @@ Examples:
     .option('--udp-timeout <spec>', 'overrides applied to every profile that has those keys')
     .option('--sweep <key=from..to[/step]>', 'try a range of values for one timeout key, e.g. replied=2s..300s or udp.single=10s..60s/5s')
     .option('--local <addr|cidr>', 'the protected host(s); default: inferred from the capture', collect)
+    .option('--html <file>', 'also write an HTML report: each flow that any profile breaks, drawn under every profile stacked')
     .option('--no-progress', 'never draw the progress line on stderr')
     .addHelpText(
       'after',
@@ -178,7 +183,8 @@ Profiles: ${PROFILES.map((p) => p.name).join(', ')} (see udptrack analyze --help
 Examples:
   udptrack simulate --all laptop.pcap
   udptrack simulate --profile pf --profile linux:replied=60s --format json vpn.pcapng
-  udptrack simulate --profile linux --sweep replied=2s..300s vpn.pcap`,
+  udptrack simulate --profile linux --sweep replied=2s..300s vpn.pcap
+  udptrack simulate --all --html profiles.html vpn.pcapng   # + each broken flow under every profile, stacked`,
     )
     .action(async (file: string, options: SimulateCliOptions & { progress: boolean }) => {
       const { runSimulate } = await import('./commands/simulate.js');

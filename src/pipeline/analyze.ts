@@ -10,6 +10,7 @@ import type { AnalyzeReport, LocalJson, ProfileJson } from '../report/analyze.js
 import { buildDenialJson, buildFlowJson, type DenialJson, type FlowJson } from '../report/flows.js';
 import { formatIsoFromUs } from '../report/time.js';
 import { replayCapture } from './replay.js';
+import type { TimelineCollector } from './timeline.js';
 
 /** Options of analyze. */
 export interface AnalyzeOptions {
@@ -27,6 +28,8 @@ export interface AnalyzeOptions {
   onFirstPacket?: ((tsUs: number) => void) | undefined;
   onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
   onPacket?: (() => void) | undefined;
+  /** Gathers the HTML report's timelines as the replay goes (`--html`). */
+  timeline?: TimelineCollector | undefined;
 }
 
 /** Replay `source` under `options.profile` and return the report (with at most `keep` flows and denials). */
@@ -40,6 +43,7 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
     localNetworks: options.localNetworks,
     onProgress: options.onProgress,
     onPacket: options.onPacket,
+    extraEvents: options.timeline?.replayEvents,
     events: {
       onLocalSide: (local) => options.onLocal?.({ addresses: local.networks, source: local.source, reason: local.reason }),
       onFirstPacket: options.onFirstPacket,

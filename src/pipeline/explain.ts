@@ -18,6 +18,7 @@ import { steadyStateTimeoutUs, timeoutsInSeconds, type TimeoutProfile } from '..
 import { FlowTable, type Denial } from '../flow/table.js';
 import { copyCaptureRecord, type CaptureRecord, type DecodedPacket } from '../types.js';
 import { inferLocalSide } from './replay.js';
+import type { TimelineCollector } from './timeline.js';
 
 /** Options of explain. */
 export interface ExplainOptions {
@@ -29,6 +30,8 @@ export interface ExplainOptions {
   localNetworks?: readonly string[] | undefined;
   /** NFLOG: records whose prefix contains this (case-insensitive) are denials; default: drop, deny, block, reject. */
   denyPrefix?: string | undefined;
+  /** Gathers the HTML report's timelines (`--html`), its one profile being `profile`. */
+  timeline?: TimelineCollector | undefined;
 }
 
 /** The explain document. */
@@ -186,7 +189,21 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
 
   const local = chooseLocalSide(options.localNetworks, entries, logEntries);
   const seen: { denial: Denial | undefined } = { denial: undefined };
-  const table = new FlowTable({ profile: options.profile, local, events: { onDenial: (d) => (seen.denial = d) } });
+  const timeline = options.timeline;
+  timeline?.setLocalSide(local);
+  timeline?.keepDenials();
+  const table = new FlowTable({
+    profile: options.profile,
+    local,
+    events: {
+      onDenial: (d) => {
+        seen.denial = d;
+        timeline?.denial(0, d);
+      },
+      onStateEvent: timeline === undefined ? undefined : (flow, event) => timeline.stateEvent(0, flow, event),
+      onFlowEnd: timeline === undefined ? undefined : (flow) => timeline.flowEnd(0, flow),
+    },
+  });
   const decoder = new PacketDecoder();
   const packets: ObservedPacket[] = [];
   for (const entry of entries) {
@@ -198,6 +215,7 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
       continue;
     }
     const verdict = table.observe(pkt, entry.tsUs, entry.denied);
+    timeline?.observe(0, table, pkt, entry.tsUs, entry.frame);
     const denial = seen.denial as Denial | undefined;
     const role = table.last.role;
     const fromLocal = role === 'outbound' || role === 'local';

@@ -9,6 +9,7 @@ export { replayCapture, inferLocalSide, type ReplayOptions, type ReplayResult } 
 export { simulateCapture, type SimulateOptions } from './simulate.js';
 export { parseSweep as parseSweepSpec } from '../flow/profiles.js';
 export { explainInputs, type ExplainOptions, type ExplainResult } from './explain.js';
+export { TimelineCollector, TIMELINE_LIMITS, listVerdicts, type TimelineCollectorOptions } from './timeline.js';
 export {
   LittleSnitchParseError,
   lsrulesForAlert,

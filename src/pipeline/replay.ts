@@ -29,6 +29,11 @@ export interface ReplayEvents {
   onLocalSide?: (local: LocalSide) => void;
   /** Called with the packet time of the first UDP packet replayed. */
   onFirstPacket?: (tsUs: number) => void;
+  /**
+   * Called after a table observed a UDP packet, with the table (its `last` holds the verdict, role and flow) and the
+   * decoded packet, valid only during the call. For collectors that need per-packet detail (the HTML timeline).
+   */
+  onObservation?: (profileIndex: number, table: FlowTable, pkt: DecodedPacket, tsUs: number) => void;
 }
 
 /** Options of a replay. */
@@ -37,6 +42,8 @@ export interface ReplayOptions {
   /** `--local` networks; empty to infer. */
   localNetworks?: readonly string[] | undefined;
   events?: ReplayEvents;
+  /** A second observer of the same events, called after `events` (the HTML timeline collector rides along here). */
+  extraEvents?: ReplayEvents | undefined;
   onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
   /** Called for every record (progress counting). */
   onPacket?: (() => void) | undefined;
@@ -60,7 +67,8 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
   const decoder = new PacketDecoder();
   const lookaheadDecoder = new PacketDecoder();
   const stats = createPacketStats();
-  const events = options.events ?? {};
+  const events = mergeEvents(options.events ?? {}, options.extraEvents);
+  const onObservation = events.onObservation;
   let tables: FlowTable[] = [];
   let local: LocalSide | undefined =
     options.localNetworks !== undefined && options.localNetworks.length > 0
@@ -105,6 +113,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
       const table = tables[i]!;
       table.advance(tsUs);
       table.observe(pkt, tsUs);
+      if (onObservation !== undefined) onObservation(i, table, pkt, tsUs);
       const flow = table.last.flow;
       if (flow !== undefined && flow.serviceBy !== 'payload' && flow.fromA.packets + flow.fromB.packets <= FINGERPRINT_PACKETS) {
         const guess = guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort);
@@ -156,6 +165,27 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
   if (tables.length === 0) flushLookahead();
   for (const table of tables) table.finish();
   return { capture, stats, local: local!, tables, firstUs, lastUs, udpPackets };
+}
+
+/** Both observers of every event, `first` before `second`; `first` alone when there is no second. */
+function mergeEvents(first: ReplayEvents, second: ReplayEvents | undefined): ReplayEvents {
+  if (second === undefined) return first;
+  const both = <A extends unknown[]>(a: ((...args: A) => void) | undefined, b: ((...args: A) => void) | undefined): ((...args: A) => void) | undefined => {
+    if (a === undefined) return b;
+    if (b === undefined) return a;
+    return (...args: A) => {
+      a(...args);
+      b(...args);
+    };
+  };
+  return {
+    onFlowEnd: both(first.onFlowEnd, second.onFlowEnd),
+    onDenial: both(first.onDenial, second.onDenial),
+    onStateEvent: both(first.onStateEvent, second.onStateEvent),
+    onLocalSide: both(first.onLocalSide, second.onLocalSide),
+    onFirstPacket: both(first.onFirstPacket, second.onFirstPacket),
+    onObservation: both(first.onObservation, second.onObservation),
+  };
 }
 
 /**

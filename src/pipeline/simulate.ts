@@ -13,6 +13,7 @@ import type { SimulateReport, SimulatedDenialJson } from '../report/simulate.js'
 import { formatIsoFromUs } from '../report/time.js';
 import { formatDurationSpec } from '../flow/duration.js';
 import { replayCapture } from './replay.js';
+import type { TimelineCollector } from './timeline.js';
 
 /** Options of simulate. */
 export interface SimulateOptions {
@@ -21,6 +22,8 @@ export interface SimulateOptions {
   localNetworks?: readonly string[] | undefined;
   onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
   onPacket?: (() => void) | undefined;
+  /** Gathers the HTML report's timelines (`--html`); its profiles are `profiles`, the tables' first indexes. */
+  timeline?: TimelineCollector | undefined;
 }
 
 interface Variant {
@@ -73,6 +76,7 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
     localNetworks: options.localNetworks,
     onProgress: options.onProgress,
     onPacket: options.onPacket,
+    extraEvents: options.timeline?.replayEvents,
     events: {
       onDenial: (index, denial) => {
         const variant = variants[index];

@@ -2,11 +2,13 @@
  * `udptrack analyze FILE|-`: replay a capture through a firewall's UDP memory and report the flows, their
  * expirations and the inbound packets the model denies.
  */
-import { analyzeCapture, profileJson, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
+import { TimelineCollector, analyzeCapture, profileJson, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
 import { renderAnalyzeText } from '../../report/analyze.js';
+import { buildAnalyzePage, renderHtmlPage } from '../../report/html/index.js';
 import { renderConnLogFooter, renderConnLogHeader, renderConnLogLine } from '../../report/conn-log.js';
 import { flowJsonText } from '../../report/flows.js';
 import { UsageError } from '../errors.js';
+import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
 import type { CliIo } from '../io.js';
 import { openInput, progressReporter } from '../input.js';
 
@@ -16,6 +18,7 @@ export interface AnalyzeCliOptions extends ProfileChoice {
   local?: string[];
   limit: string;
   progress?: boolean;
+  html?: string;
 }
 
 /** Run `analyze`. */
@@ -23,6 +26,8 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
   const profile = resolveProfile(options);
   const limit = Number(options.limit);
   if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, not '${options.limit}'`);
+  if (options.html !== undefined) checkHtmlTarget(options.html);
+  const timeline = options.html === undefined ? undefined : new TimelineCollector({ profiles: [profile] });
   const progress = progressReporter(file, io, options.progress);
   const format = options.format;
   let connHeaderWritten = false;
@@ -44,6 +49,7 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     keep: format === 'text' ? limit : 0,
     onProgress: progress.update,
     onPacket: () => progress.packets++,
+    timeline,
     onFirstPacket: (tsUs) => {
       firstUs = tsUs;
     },
@@ -86,4 +92,5 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     default:
       io.stdout.write(renderAnalyzeText(report));
   }
+  if (timeline !== undefined) writeHtmlFile(options.html!, renderHtmlPage(buildAnalyzePage({ ...report, file: inputName(file) }, timeline.finish())));
 }

@@ -2,9 +2,11 @@
  * `udptrack explain`: why was each inbound UDP packet denied, does it matter, and what to change.
  */
 import { readFileSync } from 'node:fs';
-import { explainInputs, parseLittleSnitchAlert, rankAlertCauses, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
+import { TimelineCollector, explainInputs, listVerdicts, parseLittleSnitchAlert, rankAlertCauses, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
 import { buildVerdictJson, renderExplainText } from '../../report/explain.js';
+import { buildExplainPage, renderHtmlPage } from '../../report/html/index.js';
 import { UsageError } from '../errors.js';
+import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
 import type { CliIo } from '../io.js';
 
 /** Options of `explain`, as commander parses them. */
@@ -16,6 +18,7 @@ export interface ExplainCliOptions extends ProfileChoice {
   littleSnitch?: string;
   littleSnitchFile?: string;
   format: 'text' | 'json';
+  html?: string;
 }
 
 /** A Little Snitch alert alone: parse it and rank the causes for a UDP client with no capture at hand. */
@@ -42,6 +45,12 @@ function explainAlert(text: string, options: ExplainCliOptions, io: CliIo): void
 
 /** Run `explain` on a denial log and/or a capture. */
 export async function runExplain(options: ExplainCliOptions, io: CliIo): Promise<void> {
+  if (options.html !== undefined) {
+    if (options.denied === undefined && options.capture === undefined) {
+      throw new UsageError('--html draws the packets of --denied or --capture; a Little Snitch alert alone has none to draw');
+    }
+    checkHtmlTarget(options.html);
+  }
   if (options.littleSnitch !== undefined || options.littleSnitchFile !== undefined) {
     let text = options.littleSnitch;
     if (options.littleSnitchFile !== undefined) {
@@ -63,7 +72,9 @@ export async function runExplain(options: ExplainCliOptions, io: CliIo): Promise
   }
   const profileGiven = options.profile !== undefined || options.udpTimeout !== undefined || options.firewallConfig !== undefined;
   const profile = resolveProfile(options);
+  const timeline = options.html === undefined ? undefined : new TimelineCollector({ profiles: [profile] });
   const result = await explainInputs({
+    timeline,
     deniedFile: options.denied,
     captureFile: options.capture,
     profile,
@@ -71,24 +82,41 @@ export async function runExplain(options: ExplainCliOptions, io: CliIo): Promise
     localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
     denyPrefix: options.denyPrefix,
   });
+  const est = result.timeoutEstimate;
+  const estimate =
+    est === undefined
+      ? undefined
+      : est.longest_passed_s > 0
+        ? `estimated from the log: between ${est.longest_passed_s} s (longest idle gap that passed) and ${est.shortest_denied_s} s (shortest denied)`
+        : `estimated from the log: below ${est.shortest_denied_s} s (the shortest idle gap that was denied; no idle gap passed)`;
   if (options.format === 'json') {
     const doc: Record<string, unknown> = { local: result.local, profile: result.profile };
     if (result.timeoutEstimate !== undefined) doc['timeout_estimate'] = result.timeoutEstimate;
     doc['verdicts'] = result.explanations.map(buildVerdictJson);
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    return;
+  } else {
+    io.stdout.write(
+      renderExplainText(result.explanations, {
+        local: `${result.local.addresses.join(', ') || '(unknown)'} — ${result.local.reason}`,
+        profile: `${result.profile.name} (${Object.entries(result.profile.timeouts).filter(([k]) => !k.startsWith('adaptive') && k !== 'states').map(([k, v]) => `${k}=${v}s`).join(', ')})`,
+        estimate,
+      }),
+    );
   }
-  const est = result.timeoutEstimate;
-  io.stdout.write(
-    renderExplainText(result.explanations, {
-      local: `${result.local.addresses.join(', ') || '(unknown)'} — ${result.local.reason}`,
-      profile: `${result.profile.name} (${Object.entries(result.profile.timeouts).filter(([k]) => !k.startsWith('adaptive') && k !== 'states').map(([k, v]) => `${k}=${v}s`).join(', ')})`,
-      estimate:
-        est === undefined
-          ? undefined
-          : est.longest_passed_s > 0
-            ? `estimated from the log: between ${est.longest_passed_s} s (longest idle gap that passed) and ${est.shortest_denied_s} s (shortest denied)`
-            : `estimated from the log: below ${est.shortest_denied_s} s (the shortest idle gap that was denied; no idle gap passed)`,
-    }),
-  );
+  if (timeline !== undefined) {
+    const notDrawn = timeline.attachExplanations(result.explanations);
+    const inputs = [options.denied, options.capture].filter((f) => f !== undefined).map(inputName);
+    const page = buildExplainPage(
+      {
+        inputs,
+        local: result.local,
+        profile: { name: profile.name, title: profile.title, timeouts: result.profile.timeouts },
+        timeoutEstimate: estimate,
+        explanations: result.explanations,
+        notDrawn: listVerdicts(notDrawn),
+      },
+      timeline.finish(),
+    );
+    writeHtmlFile(options.html!, renderHtmlPage(page));
+  }
 }

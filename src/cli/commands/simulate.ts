@@ -1,8 +1,10 @@
 /**
  * `udptrack simulate FILE|-`: replay one capture under several firewall models (and timeout values) in one pass.
  */
-import { parseSweepSpec, resolveProfiles, simulateCapture } from '../../pipeline/index.js';
+import { TimelineCollector, parseSweepSpec, resolveProfiles, simulateCapture } from '../../pipeline/index.js';
+import { buildSimulatePage, renderHtmlPage } from '../../report/html/index.js';
 import { renderSimulateText } from '../../report/simulate.js';
+import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
 import type { CliIo } from '../io.js';
 import { openInput, progressReporter } from '../input.js';
 
@@ -15,16 +17,21 @@ export interface SimulateCliOptions {
   sweep?: string;
   local?: string[];
   progress?: boolean;
+  html?: string;
 }
 
 /** Run `simulate`. */
 export async function runSimulate(file: string, options: SimulateCliOptions, io: CliIo): Promise<void> {
   const profiles = resolveProfiles(options.profile ?? [], options.all === true, options.udpTimeout);
   const sweep = options.sweep === undefined ? undefined : parseSweepSpec(options.sweep);
+  if (options.html !== undefined) checkHtmlTarget(options.html);
+  // A flow no profile breaks says nothing about the profiles: list it, draw only flows with denials.
+  const timeline = options.html === undefined ? undefined : new TimelineCollector({ profiles, limits: { drawnExpired: 0 } });
   const progress = progressReporter(file, io, options.progress);
   const report = await simulateCapture(openInput(file, io), {
     profiles,
     sweep,
+    timeline,
     localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
     onProgress: progress.update,
     onPacket: () => progress.packets++,
@@ -36,4 +43,5 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
   } else {
     io.stdout.write(renderSimulateText(report));
   }
+  if (timeline !== undefined) writeHtmlFile(options.html!, renderHtmlPage(buildSimulatePage(inputName(file), report, timeline.finish())));
 }
