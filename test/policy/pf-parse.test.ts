@@ -71,7 +71,8 @@ describe('filter rules', () => {
       protos: [6, 17],
       state: 'no',
     });
-    expect(formatNet((rule!.from.hosts![0]!.host as { net: never }).net)).toBe('fe80::/10');
+    const fromHost = rule!.from.hosts![0]!.host;
+    expect(fromHost.kind === 'net' && formatNet(fromHost.net)).toBe('fe80::/10');
     expect(rule!.from.ports).toEqual([{ op: '=', low: 547, high: 547 }]);
     expect(rule!.to.hosts![0]!.negated).toBe(true);
     expect(rule!.to.ports).toEqual([
