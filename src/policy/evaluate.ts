@@ -137,6 +137,10 @@ class Evaluation {
         assumedNo = true;
       } else if (!c.interfaces.some((item) => matchInterfaceItem(item, f.ifName!, this.context))) return no;
       else if (c.interfaces.some((item) => item.name === 'egress')) assumed.push(`egress taken as the physical interfaces in the log (${this.context.egress.join(', ') || 'none'})`);
+      else {
+        const group = c.interfaces.find((item) => !item.negated && item.name !== f.ifName && item.name !== 'lo' && matchInterfaceName(item.name, f.ifName!, this.context));
+        if (group !== undefined) assumed.push(`${group.name} taken as the interface group of every ${group.name}N (OpenBSD/FreeBSD); ${f.ifName} is one`);
+      }
     }
     if (c.af !== undefined && c.af !== f.af) return no;
     if (c.protos !== undefined && !c.protos.includes(f.proto)) return no;
@@ -264,8 +268,9 @@ function sameAddress(text: string, addr: IpNet): boolean {
 
 /**
  * Whether an interface name in a rule stands for `ifName`: the same name, or a group — every interface belongs to
- * the group named after its driver (OpenBSD ifconfig(8): `tun`, `lo`, `wg`), and `egress` holds the interfaces of
- * the default route (here: the physical ones in the log). macOS pf predates interface groups beyond these names.
+ * the group named after its driver (OpenBSD/FreeBSD ifconfig(8): `tun`, `lo`, `wg`), and `egress` holds the
+ * interfaces of the default route (here: the physical ones in the log). Whether macOS pf knows driver groups other
+ * than `lo` is not confirmed; a verdict that rests on a group says so.
  */
 export function matchInterfaceName(ruleName: string, ifName: string, context: HostContext): boolean {
   if (ruleName === ifName) return true;
