@@ -83,9 +83,9 @@ export function renderPfRule(rule: PfFilterRule, iface: InterfaceWriter = byName
     const af = rule.icmp.af;
     words.push(af === 4 ? 'icmp-type' : 'icmp6-type', list(rule.icmp.items, (i) => `${icmpName(af, i.type)}${i.code === undefined ? '' : ` code ${i.code}`}`));
   }
+  for (const criterion of rule.unmodelled) words.push(criterion);
   if (rule.tcpFlags !== undefined) words.push('flags', rule.tcpFlags);
   if (rule.state === 'keep' || rule.state === 'modulate' || rule.state === 'synproxy') words.push(rule.state, 'state');
   if (rule.state === 'no') words.push('no', 'state');
-  for (const criterion of rule.unmodelled) words.push(criterion);
   return words.join(' ');
 }
