@@ -348,12 +348,13 @@ function categorize(p: LoggedPacket, explanation: Explanation | undefined, vpnEn
     }
     return stay('stray', `${p.service ? `${p.service} ` : ''}from ${endpointText(p.src, p.sport)} to ${endpointText(p.dst, p.dport)} (${cause})`, remedy);
   }
+  const protoName = p.proto === 6 ? 'TCP' : `protocol ${p.proto}`;
   if (p.direction === 'out') {
-    return stay('outside-tunnel', `protocol ${p.proto} to ${endpointText(p.dst, p.dport)} outside the tunnel`, [
+    return stay('outside-tunnel', `${protoName} to ${endpointText(p.dst, p.dport)} outside the tunnel`, [
       'keep it denied: traffic that should go through the tunnel left on the physical interface — what the kill switch is for',
     ]);
   }
-  return stay('not-udp', `protocol ${p.proto} from ${endpointText(p.src, p.sport)} without state`, [
+  return stay('not-udp', `${protoName} from ${endpointText(p.src, p.sport)} without state`, [
     'outside what udptrack explains (UDP); an inbound packet without state is a probe or a flow whose state was flushed — keep it denied',
   ]);
 }
