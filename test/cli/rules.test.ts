@@ -6,6 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { allFilterRules } from '../../src/policy/pf-model.js';
+import { parsePfConf } from '../../src/policy/pf-parse.js';
 import { REPO_ROOT, runCliCaptured, spawnCli } from '../helpers/cli.js';
 
 const PFLOG = join(REPO_ROOT, 'fixtures/pflog/macos-killswitch.pcap');
@@ -44,6 +46,16 @@ describe('bad input: one line on stderr, exit 2', () => {
     expectOneLineError(await runCliCaptured(['rules', '--check', 'x.conf', '--target', 'nft', '--denied', PFLOG]), /--check reads a pf\.conf; --target applies to proposed rules/);
     expectOneLineError(await runCliCaptured(['rules', '--denied', join(scratch, 'none.pcap')]), /none\.pcap: .*no such file/i);
   });
+});
+
+describe('the pf output is a pf.conf fragment', () => {
+  for (const fixture of ['macos-killswitch', 'openbsd-wg', 'macos-sleep']) {
+    it(`${fixture}: comments, macros and rules read back as exactly the proposed rules`, async () => {
+      const text = await runCliCaptured(['rules', '--format', 'json', '--denied', join(REPO_ROOT, `fixtures/pflog/${fixture}.pcap`)]);
+      const doc = JSON.parse(text.stdout) as { rules: Array<{ pf: string }>; rendered: string };
+      expect(allFilterRules(parsePfConf(doc.rendered).statements).map((r) => r.text)).toEqual(doc.rules.map((r) => r.pf));
+    });
+  }
 });
 
 describe('help', () => {
