@@ -183,7 +183,7 @@ export function checkPfRuleset(ruleset: PfRuleset, advice: KillSwitchAdvice, rec
           ? `passes every UDP port to and from every address on ${where}, outside the tunnel: DNS (every name looked up), QUIC on 443, WebRTC and STUN (the real address), NTP`
           : use.breadth === 'all-protocol'
             ? `passes every port of ${use.rule.protos!.join('/')} to and from every address on ${where}, outside the tunnel`
-            : `passes every port${use.rule.protos === undefined ? ' and protocol' : ''} to the addresses it names on ${where}`;
+            : `passes every port${use.rule.protos === undefined ? ' and protocol' : ''} for the addresses it names, on ${where}`;
     const evidence: string[] = [];
     const admitted: string[] = [];
     if (admittedLegit.length > 0) admitted.push(`${admittedLegit.length} that need a rule (${countBy(admittedLegit, (d) => d.category).map(([c, l]) => `${l.length} ${c}`).join(', ')})`);

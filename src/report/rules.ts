@@ -80,7 +80,7 @@ function header(advice: KillSwitchAdvice, meta: RulesMeta, comment: string, inst
   const out: string[] = [];
   const c = (text: string): void => void out.push(...wrap(text, `${comment} `));
   c(`udptrack rules --target ${meta.target}`);
-  c(`From ${meta.deniedFile}${meta.captureFile ? ` (with ${meta.captureFile})` : ''}: ${plural(admitted + stay, 'denied packet')}; the rules below admit ${admitted}, ${stay} stay denied.`);
+  c(`From ${meta.deniedFile}${meta.captureFile ? ` (with ${meta.captureFile})` : ''}: ${plural(admitted + stay, 'denied packet')}; the rules below are for ${admitted}, ${stay} should stay denied.`);
   if (advice.wifiBreakers !== undefined) {
     out.push(comment);
     c(advice.wifiBreakers.text);
@@ -100,9 +100,9 @@ function header(advice: KillSwitchAdvice, meta: RulesMeta, comment: string, inst
   return out;
 }
 
-function stayLines(stays: readonly StayDenied[], comment: string): string[] {
+function stayLines(stays: readonly StayDenied[], comment: string, broad: boolean): string[] {
   if (stays.length === 0) return [];
-  const out = ['', `${comment} Stay denied (no rule; what to do instead):`];
+  const out = ['', `${comment} ${broad ? 'Should stay denied (the --allow-broad rule lets the UDP ones through; see the warning)' : 'Stay denied (no rule; what to do instead)'}:`];
   for (const s of stays) {
     out.push(...wrap(`${s.category}, ${plural(s.packets.length, 'denial')} (frame${s.packets.length === 1 ? '' : 's'} ${framesText(s.packets.map((p) => p.frame))}): ${s.summary}.`, `${comment}   `, `${comment}     `));
     s.remedy.forEach((r, i) => out.push(...wrap(`${i === 0 ? 'fix' : 'also'}: ${r}`, `${comment}     `, `${comment}       `)));
@@ -110,20 +110,15 @@ function stayLines(stays: readonly StayDenied[], comment: string): string[] {
   return out;
 }
 
-/** Macros of the interfaces the rules use, in the advice's order. */
-function usedMacros(advice: KillSwitchAdvice): Array<{ macro: string; name: string }> {
-  const used = new Set<string>();
-  for (const r of advice.rules) {
-    for (const i of r.rule.interfaces ?? []) used.add(i.name);
-    for (const h of [...(r.rule.from.hosts ?? []), ...(r.rule.to.hosts ?? [])]) if (h.host.kind === 'interface') used.add(h.host.name);
-  }
-  return advice.interfaces.filter((i) => used.has(i.name)).map((i) => ({ macro: i.macro, name: i.name }));
+/** Macros for the interfaces seen (loopback aside), in the advice's order: physical first, the live tunnel next. */
+function interfaceMacros(advice: KillSwitchAdvice): Array<{ macro: string; name: string }> {
+  return advice.interfaces.filter((i) => i.kind !== 'loopback').map((i) => ({ macro: i.macro, name: i.name }));
 }
 
 /** pf.conf lines with comments. */
 export function renderRulesPf(advice: KillSwitchAdvice, meta: RulesMeta): string {
   const out = header(advice, meta, '#', 'Add these lines to pf.conf after your block rules. Each has quick, so it decides as soon as it matches: put them before any "block … quick" rule.');
-  const macros = usedMacros(advice);
+  const macros = interfaceMacros(advice);
   if (macros.length > 0) out.push('', ...macros.map((m) => `${m.macro} = "${m.name}"`));
   if (advice.rules.length === 0) out.push('', '# No denial here needs a rule.');
   for (const rule of advice.rules) {
@@ -134,7 +129,7 @@ export function renderRulesPf(advice: KillSwitchAdvice, meta: RulesMeta): string
     for (const note of rule.notes) out.push(...wrap(`note: ${note}`, '#   ', '#     '));
     out.push(rule.pf);
   }
-  out.push(...stayLines(advice.stayDenied, '#'));
+  out.push(...stayLines(advice.stayDenied, '#', advice.warnings.length > 0));
   return `${out.join('\n')}\n`;
 }
 
@@ -149,7 +144,7 @@ export function renderRulesNft(advice: KillSwitchAdvice, meta: RulesMeta): strin
       'In nftables an accept in one table cannot undo a drop in another, so these chains belong in the table that holds your kill switch (written here as "inet killswitch": use your table\'s name), and its input and output chains jump to them before they drop: nft add rule inet killswitch input jump udptrack_in; nft add rule inet killswitch output jump udptrack_out. pf\'s "keep state" is nftables\' connection tracking: accept "ct state established,related" first in those chains.',
     ),
   ];
-  const macros = usedMacros(advice);
+  const macros = interfaceMacros(advice);
   if (macros.length > 0) out.push('', ...macros.map((m) => `define ${m.macro} = "${m.name}"`));
   out.push('', 'table inet killswitch {');
   for (const chain of ['input', 'output'] as const) {
@@ -166,7 +161,7 @@ export function renderRulesNft(advice: KillSwitchAdvice, meta: RulesMeta): strin
     out.push('\t}');
   }
   out.push('}');
-  out.push(...stayLines(advice.stayDenied, '#'));
+  out.push(...stayLines(advice.stayDenied, '#', advice.warnings.length > 0));
   return `${out.join('\n')}\n`;
 }
 
