@@ -11,7 +11,9 @@ export type Direction = 'in' | 'out' | 'unknown';
 
 /**
  * One record read from a capture file, before any protocol is looked at.
- * `data` is a view into the reader's reused buffer: valid only until the callback returns.
+ * Its bytes are `buffer[dataOffset, dataOffset + capLenBytes)`, inside the reader's reused buffer: valid only until
+ * the callback returns. The hot path reads `buffer` at offsets (no object per packet, issue 7); `data` makes a view
+ * of just the record's bytes for code that wants one (it allocates on a reader's record).
  */
 export interface CaptureRecord {
   /** 1-based record number in the input (counts every packet record, decodable or not). */
@@ -28,7 +30,10 @@ export interface CaptureRecord {
   capLenBytes: number;
   /** Length of the packet on the wire. */
   origLenBytes: number;
-  /** The captured bytes. */
+  /** The buffer that holds the captured bytes, at `dataOffset`. */
+  buffer: Uint8Array;
+  dataOffset: number;
+  /** The captured bytes as their own view. Assigning sets `buffer`, `dataOffset` 0 and `capLenBytes`. */
   data: Uint8Array;
   /** Interface index within the file (pcapng interface id; 0 for classic pcap). */
   interfaceId: number;
@@ -42,6 +47,59 @@ export interface CaptureRecord {
   /** Effective (responsible) process, from EPB option 0x8003. */
   effectiveProcessName: string | undefined;
   effectiveProcessId: number | undefined;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** The reusable record of readers and decoders: one hidden class, `data` made only when asked for. */
+export class ReusableCaptureRecord implements CaptureRecord {
+  frame = 0;
+  tsSec = 0;
+  tsNsec = 0;
+  tsDigits = 6;
+  linktype = 0;
+  capLenBytes = 0;
+  origLenBytes = 0;
+  buffer: Uint8Array = NO_BYTES;
+  dataOffset = 0;
+  interfaceId = 0;
+  interfaceName: string | undefined = undefined;
+  direction: Direction = 'unknown';
+  processName: string | undefined = undefined;
+  processId: number | undefined = undefined;
+  effectiveProcessName: string | undefined = undefined;
+  effectiveProcessId: number | undefined = undefined;
+
+  get data(): Uint8Array {
+    if (this.dataOffset === 0 && this.buffer.length === this.capLenBytes) return this.buffer;
+    return this.buffer.subarray(this.dataOffset, this.dataOffset + this.capLenBytes);
+  }
+
+  set data(bytes: Uint8Array) {
+    this.buffer = bytes;
+    this.dataOffset = 0;
+    this.capLenBytes = bytes.length;
+  }
+}
+
+/** A copy of a record that outlives the reader's callback (its own bytes, every field). */
+export function copyCaptureRecord(record: CaptureRecord): ReusableCaptureRecord {
+  const copy = new ReusableCaptureRecord();
+  copy.frame = record.frame;
+  copy.tsSec = record.tsSec;
+  copy.tsNsec = record.tsNsec;
+  copy.tsDigits = record.tsDigits;
+  copy.linktype = record.linktype;
+  copy.origLenBytes = record.origLenBytes;
+  copy.data = record.buffer.slice(record.dataOffset, record.dataOffset + record.capLenBytes);
+  copy.interfaceId = record.interfaceId;
+  copy.interfaceName = record.interfaceName;
+  copy.direction = record.direction;
+  copy.processName = record.processName;
+  copy.processId = record.processId;
+  copy.effectiveProcessName = record.effectiveProcessName;
+  copy.effectiveProcessId = record.effectiveProcessId;
+  return copy;
 }
 
 /** How far a decoder got before it stopped (etherparse LenError/HeaderError, tcpdump TCHECK/ICHECK). */
@@ -148,8 +206,13 @@ export interface PktapInfo {
  */
 export interface DecodedPacket {
   record: CaptureRecord;
-  /** Frame bytes (same as record.data, after link-layer FCS trimming). */
+  /**
+   * The buffer holding the frame (record.buffer): every offset below is an index into it, and the frame is
+   * `data[dataStart, dataEnd)`. Issue offsets are relative to the frame's first byte.
+   */
   data: Uint8Array;
+  dataStart: number;
+  dataEnd: number;
   /** Direction from the link layer (pflog dir, NFLOG hook, SLL packet type, PKTAP) or the pcapng EPB flags. */
   direction: Direction;
   /** Interface name from the link layer (pflog ifname, PKTAP) or the pcapng IDB. */

@@ -74,11 +74,6 @@ export class ChunkBuffer {
     this.view = new DataView(grown);
   }
 
-  /** A view of `lengthBytes` bytes at `at`: the `data` of a record, valid until the next read. */
-  viewOf(at: number, lengthBytes: number): Uint8Array {
-    return new Uint8Array(this.arrayBuffer, at, lengthBytes);
-  }
-
   /**
    * Copies as much of `chunk[from..]` as fits after `end`; returns the number of bytes copied.
    * Callers call `prepareWrite` first so at least one byte fits.

@@ -246,7 +246,7 @@ export class PcapReader implements FormatReader {
     return swap ? [origLenBytes, capLenBytes] : [capLenBytes, origLenBytes];
   }
 
-  /** The hot loop: one record per iteration, no allocation but the `data` view; fields hoisted to locals. */
+  /** The hot loop: one record per iteration, no allocation (the record points into the buffer); fields hoisted to locals. */
   private parseRecords(buf: ChunkBuffer): void {
     const sink = this.sink;
     const rec = sink.record;
@@ -284,7 +284,8 @@ export class PcapReader implements FormatReader {
       }
       this.setTimestamp(view.getUint32(pos, le), view.getUint32(pos + 4, le));
       this.setLengths(capLenBytes, origLenBytes);
-      rec.data = buf.viewOf(pos + headerBytes, rec.capLenBytes);
+      rec.buffer = buf.bytes;
+      rec.dataOffset = pos + headerBytes;
       pos += recordBytes;
       buf.start = pos;
       sink.emit();

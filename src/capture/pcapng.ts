@@ -420,7 +420,8 @@ export class PcapngReader implements FormatReader {
     const effective = this.effectiveProcessIndex === NO_INDEX ? undefined : this.processes[this.effectiveProcessIndex];
     rec.effectiveProcessName = effective?.name;
     rec.effectiveProcessId = effective?.pid;
-    rec.data = buf.viewOf(dataAt, rec.capLenBytes);
+    rec.buffer = buf.bytes;
+    rec.dataOffset = dataAt;
     this.sink.emit();
   }
 

@@ -3,34 +3,16 @@
  * what the file declared (interfaces, processes) and the damage that stopped it. Keeping it in one object lets
  * both readers stay free of I/O and lets the parser build the summary the same way for both formats.
  */
-import type { CaptureRecord } from '../types.js';
+import { ReusableCaptureRecord, type CaptureRecord } from '../types.js';
 import type { ChunkBuffer } from './chunk-buffer.js';
 import type { CaptureDamage, CaptureDamageCode, CaptureInterface, CaptureProcess, CaptureSummary } from './summary.js';
 
-/** Called once per packet record with the reused record; `rec.data` is valid only during the call. */
+/** Called once per packet record with the reused record; its bytes are valid only during the call. */
 export type RecordCallback = (rec: CaptureRecord) => void;
 
-const EMPTY_BYTES = new Uint8Array(0);
-
 /** A blank record with every field present, so the object keeps one hidden class for the whole run. */
-export function createBlankRecord(): CaptureRecord {
-  return {
-    frame: 0,
-    tsSec: 0,
-    tsNsec: 0,
-    tsDigits: 6,
-    linktype: 0,
-    capLenBytes: 0,
-    origLenBytes: 0,
-    data: EMPTY_BYTES,
-    interfaceId: 0,
-    interfaceName: undefined,
-    direction: 'unknown',
-    processName: undefined,
-    processId: undefined,
-    effectiveProcessName: undefined,
-    effectiveProcessId: undefined,
-  };
+export function createBlankRecord(): ReusableCaptureRecord {
+  return new ReusableCaptureRecord();
 }
 
 /** The reused record, the counters and what the file declared. */

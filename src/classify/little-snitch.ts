@@ -13,6 +13,9 @@
  */
 import { isIP } from 'node:net';
 import { buildLsrules } from './lsrules.js';
+import { LittleSnitchParseError } from './little-snitch-error.js';
+
+export { LittleSnitchParseError } from './little-snitch-error.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types
@@ -57,18 +60,6 @@ export interface LittleSnitchAlertDetails extends LittleSnitchAlert {
   wording: AlertWording;
 }
 
-/** Raised for text that is not a Little Snitch alert, or for a bad `log-traffic` CSV; the message is one line. */
-export class LittleSnitchParseError extends Error {
-  override readonly name = 'LittleSnitchParseError';
-
-  /** @param line 1-based line of the CSV where the problem is, when there is one. */
-  constructor(
-    message: string,
-    readonly line?: number,
-  ) {
-    super(message);
-  }
-}
 
 /** One ranked explanation of an alert. */
 export interface AlertCause {

@@ -7,13 +7,14 @@
  * unreadable input.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { CaptureError } from '../pipeline/index.js';
-import { runAnalyze, type AnalyzeCliOptions } from './commands/analyze.js';
-import { runExplain, type ExplainCliOptions } from './commands/explain.js';
-import { runPackets, type PacketsOptions } from './commands/packets.js';
-import { runRules, type RulesCliOptions } from './commands/rules.js';
-import { runSimulate, type SimulateCliOptions } from './commands/simulate.js';
-import { LittleSnitchParseError, PROFILES, ProfileError, RulesInputError, describeTimeouts } from '../pipeline/index.js';
+import { CaptureError, LittleSnitchParseError, PROFILES, ProfileError, RulesInputError, describeTimeouts } from '../pipeline/errors.js';
+// Commands load when they run (dynamic import below): start-up then costs only commander and this file, not every
+// pipeline, report and parser of the package.
+import type { AnalyzeCliOptions } from './commands/analyze.js';
+import type { ExplainCliOptions } from './commands/explain.js';
+import type { PacketsOptions } from './commands/packets.js';
+import type { RulesCliOptions } from './commands/rules.js';
+import type { SimulateCliOptions } from './commands/simulate.js';
 import { ExitError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -70,6 +71,7 @@ caplen, ifname, dir, pflog {action, reason, rule, subrule, anchor, ifname, dir, 
 prefix, hook, uid}, process {name, pid}, fragment, icmp {type, code, quoted}, issue {kind, code, layer, offset}.`,
     )
     .action(async (file: string, options: PacketsOptions & { progress: boolean }) => {
+      const { runPackets } = await import('./commands/packets.js');
       await runPackets(file, { ...options, progress: options.progress === false ? false : undefined }, io);
     });
 
@@ -109,6 +111,7 @@ Examples:
   udptrack analyze --format conn trace.pcap > conn.log`,
     )
     .action(async (file: string, options: AnalyzeCliOptions & { progress: boolean }) => {
+      const { runAnalyze } = await import('./commands/analyze.js');
       await runAnalyze(file, { ...options, progress: options.progress === false ? false : undefined }, io);
     });
 
@@ -147,6 +150,7 @@ Examples:
     was denied automatically because this kind of connection cannot be delayed."`,
     )
     .action(async (options: ExplainCliOptions) => {
+      const { runExplain } = await import('./commands/explain.js');
       await runExplain(options, io);
     });
 
@@ -207,6 +211,7 @@ live tunnel. nat/rdr/scrub, queueing and anchors loaded from other files are lis
 error stops with the line and what was expected there (exit 2).`,
     )
     .action(async (options: RulesCliOptions, command: Command) => {
+      const { runRules } = await import('./commands/rules.js');
       await runRules(options, io, command.getOptionValueSource('target') === 'cli');
     });
 
@@ -238,6 +243,7 @@ Examples:
   udptrack simulate --profile linux --sweep replied=2s..300s vpn.pcap`,
     )
     .action(async (file: string, options: SimulateCliOptions & { progress: boolean }) => {
+      const { runSimulate } = await import('./commands/simulate.js');
       await runSimulate(file, { ...options, progress: options.progress === false ? false : undefined }, io);
     });
 

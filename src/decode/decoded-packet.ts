@@ -2,7 +2,7 @@
  * The reusable DecodedPacket: one object per reader, reset before each packet so the hot path allocates
  * nothing for packets that decode cleanly (gopacket DecodingLayerParser: "DecodeFromBytes … totally resets").
  */
-import type { CaptureRecord, DecodedPacket } from '../types.js';
+import { ReusableCaptureRecord, type CaptureRecord, type DecodedPacket } from '../types.js';
 
 /** Decoder scratch that travels with a packet between the link layer and the network layer. */
 export interface DecodeScratch {
@@ -19,24 +19,8 @@ export type MutableDecodedPacket = DecodedPacket & DecodeScratch;
 const EMPTY = new Uint8Array(0);
 
 /** A blank record, for tests and for decoding bytes that did not come from a capture reader. */
-export function createCaptureRecord(): CaptureRecord {
-  return {
-    frame: 0,
-    tsSec: 0,
-    tsNsec: 0,
-    tsDigits: 6,
-    linktype: 0,
-    capLenBytes: 0,
-    origLenBytes: 0,
-    data: EMPTY,
-    interfaceId: 0,
-    interfaceName: undefined,
-    direction: 'unknown',
-    processName: undefined,
-    processId: undefined,
-    effectiveProcessName: undefined,
-    effectiveProcessId: undefined,
-  };
+export function createCaptureRecord(): ReusableCaptureRecord {
+  return new ReusableCaptureRecord();
 }
 
 /** A fresh packet object; create one per pipeline and pass it to every decodePacket call. */
@@ -44,6 +28,8 @@ export function createDecodedPacket(): MutableDecodedPacket {
   const pkt: MutableDecodedPacket = {
     record: createCaptureRecord(),
     data: EMPTY,
+    dataStart: 0,
+    dataEnd: 0,
     direction: 'unknown',
     ifName: undefined,
     vlanCount: 0,
@@ -90,7 +76,13 @@ export function createDecodedPacket(): MutableDecodedPacket {
 /** Reset every field for a new packet (keeps the object's shape stable for V8). */
 export function resetDecodedPacket(pkt: MutableDecodedPacket, record: CaptureRecord): void {
   pkt.record = record;
-  pkt.data = record.data;
+  const buffer = record.buffer;
+  const start = record.dataOffset;
+  // A record whose capLenBytes claims more than its buffer holds (hand-built in tests) ends at the buffer.
+  const end = Math.min(start + record.capLenBytes, buffer.length);
+  pkt.data = buffer;
+  pkt.dataStart = start;
+  pkt.dataEnd = end;
   pkt.direction = record.direction;
   pkt.ifName = record.interfaceName;
   pkt.vlanCount = 0;
@@ -128,6 +120,6 @@ export function resetDecodedPacket(pkt: MutableDecodedPacket, record: CaptureRec
   pkt.quotedDstPort = -1;
   pkt.issue = null;
   pkt.nextEtherType = -1;
-  pkt.netEnd = record.data.length;
+  pkt.netEnd = end;
   pkt.nextLinktype = -1;
 }

@@ -41,12 +41,13 @@ function setIssue(
   if (pkt.issue === null) {
     // The packet's own issue object is reused (no allocation per damaged or out-of-scope packet): like the packet,
     // it is valid until the next decode.
-    const issue: DecodeIssue = (pkt as { issueSlot?: DecodeIssue }).issueSlot ?? { kind, code, layer, offset };
+    const issue: DecodeIssue = (pkt as { issueSlot?: DecodeIssue }).issueSlot ?? { kind, code, layer, offset: 0 };
     (pkt as { issueSlot?: DecodeIssue }).issueSlot = issue;
     issue.kind = kind;
     issue.code = code;
     issue.layer = layer;
-    issue.offset = offset;
+    // Decoders work on offsets into the reader's buffer; people count from the frame's first byte.
+    issue.offset = offset - pkt.dataStart;
     issue.requiredBytes = requiredBytes;
     issue.availableBytes = availableBytes;
     issue.detail = detail;

@@ -83,7 +83,7 @@ export class PacketDecoder {
 }
 
 function decodeInto(pkt: MutableDecodedPacket, linktype: number): void {
-  let offset = 0;
+  let offset = pkt.dataStart;
   let currentLinktype = linktype;
   for (let depth = 0; ; depth++) {
     const decodeLink = LINK_DECODERS.get(currentLinktype);

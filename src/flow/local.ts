@@ -9,6 +9,9 @@ interface Cidr {
   version: 4 | 6;
   words: [number, number, number, number];
   prefixBits: number;
+  /** Per-word masks of the prefix and the masked words, computed once so matching is four ANDs. */
+  masks: [number, number, number, number];
+  prefixWords: [number, number, number, number];
 }
 
 /** Where the local addresses came from, for the report. */
@@ -35,33 +38,30 @@ export class LocalSide {
     return this.cidrs.length === 0;
   }
 
-  /** Whether an IPv4 address (unsigned 32-bit) is local. */
+  /** Whether an IPv4 address (unsigned 32-bit) is local. Called for every packet: no allocation. */
   hasIpv4(addr: number): boolean {
-    for (const c of this.cidrs) {
-      if (c.version !== 4) continue;
-      if (c.prefixBits === 0) return true;
-      const mask = c.prefixBits === 32 ? 0xffffffff : ~(0xffffffff >>> c.prefixBits) >>> 0;
-      if (((addr & mask) >>> 0) === ((c.words[0] & mask) >>> 0)) return true;
+    const cidrs = this.cidrs;
+    for (let i = 0; i < cidrs.length; i++) {
+      const c = cidrs[i]!;
+      if (c.version === 4 && (addr & c.masks[0]) >>> 0 === c.prefixWords[0]) return true;
     }
     return false;
   }
 
-  /** Whether an IPv6 address (four 32-bit words) is local. */
+  /** Whether an IPv6 address (four 32-bit words) is local. Called for every packet: no allocation. */
   hasIpv6(w0: number, w1: number, w2: number, w3: number): boolean {
-    const words = [w0, w1, w2, w3];
-    for (const c of this.cidrs) {
-      if (c.version !== 6) continue;
-      let bits = c.prefixBits;
-      let match = true;
-      for (let i = 0; i < 4 && bits > 0; i++, bits -= 32) {
-        const take = Math.min(bits, 32);
-        const mask = take === 32 ? 0xffffffff : ~(0xffffffff >>> take) >>> 0;
-        if ((((words[i] ?? 0) & mask) >>> 0) !== (((c.words[i] ?? 0) & mask) >>> 0)) {
-          match = false;
-          break;
-        }
+    const cidrs = this.cidrs;
+    for (let i = 0; i < cidrs.length; i++) {
+      const c = cidrs[i]!;
+      if (
+        c.version === 6 &&
+        (w0 & c.masks[0]) >>> 0 === c.prefixWords[0] &&
+        (w1 & c.masks[1]) >>> 0 === c.prefixWords[1] &&
+        (w2 & c.masks[2]) >>> 0 === c.prefixWords[2] &&
+        (w3 & c.masks[3]) >>> 0 === c.prefixWords[3]
+      ) {
+        return true;
       }
-      if (match) return true;
     }
     return false;
   }
@@ -78,7 +78,17 @@ export function parseCidr(text: string): Cidr {
   if (!Number.isInteger(prefixBits) || prefixBits < 0 || prefixBits > maxBits || (bitsText !== undefined && !/^\d+$/.test(bitsText))) {
     throw new Error(`'${text}': prefix length must be 0..${maxBits}`);
   }
-  return { version: isV6 ? 6 : 4, words, prefixBits };
+  const masks = [0, 1, 2, 3].map((i) => maskWord(prefixBits - 32 * i)) as [number, number, number, number];
+  if (!isV6) masks[1] = masks[2] = masks[3] = 0;
+  const prefixWords = words.map((w, i) => (w & masks[i]!) >>> 0) as [number, number, number, number];
+  return { version: isV6 ? 6 : 4, words, prefixBits, masks, prefixWords };
+}
+
+/** The mask of one 32-bit word holding `bits` bits of a prefix (≤ 0: none; ≥ 32: all). */
+function maskWord(bits: number): number {
+  if (bits <= 0) return 0;
+  if (bits >= 32) return 0xffffffff;
+  return ~(0xffffffff >>> bits) >>> 0;
 }
 
 function parseIpv4Word(text: string): [number, number, number, number] | undefined {

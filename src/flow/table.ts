@@ -11,7 +11,10 @@
  */
 import type { DecodedPacket } from '../types.js';
 import type { LocalSide } from './local.js';
+import { ExpiredStates, type ExpiredState } from './expired.js';
 import { pfAdaptiveFactor, type TimeoutProfile } from './profiles.js';
+
+export type { ExpiredState } from './expired.js';
 
 /** What the model does with one packet. `window`: pf's purge lag — the state had expired but may still match. */
 export type Verdict = 'pass' | 'deny' | 'window';
@@ -103,20 +106,6 @@ export interface Flow {
   hash: number;
   /** Wheel bookkeeping. */
   removed: boolean;
-}
-
-/** What the table remembers of a state after it expired, as evidence for a later denial. */
-export interface ExpiredState {
-  flowId: number;
-  lastUs: number;
-  expiresUs: number;
-  timeoutKey: string;
-  timeoutUs: number;
-  /** The local side had sent on the flow. */
-  localSent: boolean;
-  packetsFromLocal: number;
-  packetsFromRemote: number;
-  opener: 'local' | 'remote';
 }
 
 /** An inbound packet the model denies, with what the table knew about its 5-tuple. */
@@ -258,10 +247,7 @@ export class FlowTable {
   private wheelSec = -1;
   private spare: Flow[] = [];
   /** Recently expired states by key hash; the ended flow is kept to compare the full key. */
-  private readonly recentExpired = new Map<number, { state: ExpiredState; flow: Flow; seq: number }>();
-  private readonly expiredRingHash = new Int32Array(MAX_RECENT_EXPIRED);
-  private readonly expiredRingSeq = new Float64Array(MAX_RECENT_EXPIRED);
-  private expiredSeq = 0;
+  private readonly recentExpired = new ExpiredStates(MAX_RECENT_EXPIRED);
   // Scratch key of the current packet.
   private s0 = 0;
   private s1 = 0;
@@ -453,7 +439,7 @@ export class FlowTable {
   }
 
   private setTimeout(flow: Flow, key: string, tsUs: number, event: 'created' | 'timeout-changed'): void {
-    const timeoutUs = Math.round((this.profile.timeoutsUs[key] ?? 0) * this.scale);
+    const timeoutUs = this.scaledTimeoutUs(key);
     flow.lastRefreshUs = tsUs;
     flow.expiresUs = tsUs + timeoutUs;
     if (event === 'created' || key !== flow.timeoutKey || timeoutUs !== flow.timeoutUs) {
@@ -464,6 +450,21 @@ export class FlowTable {
       this.events.onStateEvent?.(flow, stateEvent);
     }
   }
+
+  /**
+   * The profile's timeout for `key` after pf's adaptive scaling. Every packet asks, so the last answer is kept:
+   * a profile has at most three state keys and the keys are interned constants (pointer compare).
+   */
+  private scaledTimeoutUs(key: string): number {
+    if (key === this.cachedKey) return this.cachedTimeoutUs;
+    const timeoutUs = Math.round((this.profile.timeoutsUs[key] ?? 0) * this.scale);
+    this.cachedKey = key;
+    this.cachedTimeoutUs = timeoutUs;
+    return timeoutUs;
+  }
+
+  private cachedKey = '';
+  private cachedTimeoutUs = 0;
 
   // --- flows ------------------------------------------------------------------------------------------------
 
@@ -558,31 +559,19 @@ export class FlowTable {
   }
 
   private rememberExpired(flow: Flow): void {
-    // Forget the oldest memory through a ring of (hash, sequence): taking a Map's first key after many deletes
-    // walks every deleted slot before it (V8's ordered hash table), which made this quadratic.
-    const slot = this.expiredSeq % MAX_RECENT_EXPIRED;
-    const evictHash = this.expiredRingHash[slot]!;
-    if (this.expiredSeq >= MAX_RECENT_EXPIRED && this.recentExpired.get(evictHash)?.seq === this.expiredRingSeq[slot]) {
-      this.recentExpired.delete(evictHash);
-    }
-    this.expiredRingHash[slot] = flow.hash;
-    this.expiredRingSeq[slot] = this.expiredSeq;
-    const seq = this.expiredSeq++;
     const local = flow.localSide === undefined ? undefined : flow.localSide === 'a' ? flow.fromA : flow.fromB;
     const remote = flow.localSide === undefined ? undefined : flow.localSide === 'a' ? flow.fromB : flow.fromA;
-    const key = flow.hash;
-    const state: ExpiredState = {
-      flowId: flow.id,
-      lastUs: flow.lastUs,
-      expiresUs: flow.expiresUs,
-      timeoutKey: flow.timeoutKey,
-      timeoutUs: flow.timeoutUs,
-      localSent: (local?.packets ?? 0) > 0,
-      packetsFromLocal: local?.packets ?? 0,
-      packetsFromRemote: remote?.packets ?? 0,
-      opener: flow.localSide === flow.opener ? 'local' : 'remote',
-    };
-    this.recentExpired.set(key, { state, flow, seq });
+    this.recentExpired.remember(
+      flow,
+      flow.id,
+      flow.lastUs,
+      flow.expiresUs,
+      flow.timeoutKey,
+      flow.timeoutUs,
+      local?.packets ?? 0,
+      remote?.packets ?? 0,
+      flow.localSide === flow.opener,
+    );
   }
 
   private emitDenial(pkt: DecodedPacket, flow: Flow, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number, stateAlive = false): void {
@@ -590,8 +579,7 @@ export class FlowTable {
     const addrBytes = pkt.ipVersion === 6 ? 16 : 4;
     let previous: ExpiredState | undefined;
     if (verdict === 'deny' && !stateAlive) {
-      const entry = this.recentExpired.get(flow.hash);
-      if (entry !== undefined && this.sameKey(entry.flow, flow)) previous = entry.state;
+      previous = this.recentExpired.lookup(flow);
     }
     this.events.onDenial({
       frame: pkt.record.frame,
@@ -721,13 +709,6 @@ export class FlowTable {
         return flow;
       }
     }
-  }
-
-  private sameKey(x: Flow, y: Flow): boolean {
-    return (
-      x.ipVersion === y.ipVersion && x.portA === y.portA && x.portB === y.portB && x.keyA0 === y.keyA0 && x.keyA1 === y.keyA1 &&
-      x.keyA2 === y.keyA2 && x.keyA3 === y.keyA3 && x.keyB0 === y.keyB0 && x.keyB1 === y.keyB1 && x.keyB2 === y.keyB2 && x.keyB3 === y.keyB3
-    );
   }
 
   private sameV6(flow: Flow, srcIsA: boolean): boolean {

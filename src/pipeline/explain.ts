@@ -16,7 +16,7 @@ import { PacketDecoder } from '../decode/packet.js';
 import { LocalSide } from '../flow/local.js';
 import { steadyStateTimeoutUs, timeoutsInSeconds, type TimeoutProfile } from '../flow/profiles.js';
 import { FlowTable, type Denial } from '../flow/table.js';
-import type { CaptureRecord, DecodedPacket } from '../types.js';
+import { copyCaptureRecord, type CaptureRecord, type DecodedPacket } from '../types.js';
 import { inferLocalSide } from './replay.js';
 
 /** Options of explain. */
@@ -86,7 +86,7 @@ async function collect(file: string, source: 'capture' | 'log', denyPrefix: stri
       if (source === 'log' && isLoggedDenial(pkt, denyPrefix)) skipped++;
       return;
     }
-    const copy = { ...record, data: record.data.slice() };
+    const copy = copyCaptureRecord(record);
     // NFLOG records reach libpcap in batches (flushed after up to 1 s), so the pcap header holds the time they were
     // read; the kernel's NFULA_TIMESTAMP (formats.md §5.3) holds the packet's own time. Use it when present.
     const nflog = pkt.nflog;

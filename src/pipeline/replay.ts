@@ -12,7 +12,7 @@ import { countPacket, createPacketStats } from '../decode/stats.js';
 import { LocalSide } from '../flow/local.js';
 import type { TimeoutProfile } from '../flow/profiles.js';
 import { FlowTable, type Denial, type Flow, type FlowTableEvents, type StateEvent } from '../flow/table.js';
-import type { CaptureRecord, DecodedPacket, PacketStats } from '../types.js';
+import { copyCaptureRecord, type CaptureRecord, type DecodedPacket, type PacketStats } from '../types.js';
 
 /** How many packets (or bytes) the local-side look-ahead may hold. */
 const LOOKAHEAD_PACKETS = 5_000;
@@ -131,8 +131,8 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
       }
       // Look-ahead: count every record now, replay once the local side is known.
       countPacket(stats, lookaheadDecoder.decode(record));
-      lookahead.push({ ...record, data: record.data.slice() });
-      lookaheadBytes += record.data.length;
+      lookahead.push(copyCaptureRecord(record));
+      lookaheadBytes += record.capLenBytes;
       if (lookahead.length >= LOOKAHEAD_PACKETS || lookaheadBytes >= LOOKAHEAD_BYTES) flushLookahead();
     },
     { onProgress: options.onProgress },

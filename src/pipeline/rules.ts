@@ -16,11 +16,9 @@ import { PfSyntaxError, parsePfConf } from '../policy/pf-parse.js';
 import type { PfRuleset } from '../policy/pf-model.js';
 import type { DecodedPacket } from '../types.js';
 import { explainInputs, isLoggedDenial } from './explain.js';
+import { RulesInputError } from './rules-error.js';
 
-/** An input the rules command cannot use: one line for the user. */
-export class RulesInputError extends Error {
-  override readonly name = 'RulesInputError';
-}
+export { RulesInputError } from './rules-error.js';
 
 /** Options of `rules`. */
 export interface RulesOptions {
@@ -63,13 +61,14 @@ function factsOf(pkt: DecodedPacket, denyPrefix: string | undefined): LoggedPack
     dport = pkt.dstPort;
     service = guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort).service;
   } else if (pkt.ipProto === 6 && pkt.issue?.code === 'ip-proto-not-udp') {
-    // The decoder stops at a non-UDP transport and records where it starts: read TCP's ports and flags there.
-    const at = pkt.issue.offset;
-    if (at + 4 <= pkt.data.length) {
+    // The decoder stops at a non-UDP transport and records where it starts (counted from the frame's first byte,
+    // while pkt.data is the reader's buffer holding the frame at dataStart): read TCP's ports and flags there.
+    const at = pkt.dataStart + pkt.issue.offset;
+    if (at + 4 <= pkt.dataEnd) {
       sport = (pkt.data[at]! << 8) | pkt.data[at + 1]!;
       dport = (pkt.data[at + 2]! << 8) | pkt.data[at + 3]!;
     }
-    if (at + TCP_FLAGS_OFFSET < pkt.data.length) tcpFlags = pkt.data[at + TCP_FLAGS_OFFSET]!;
+    if (at + TCP_FLAGS_OFFSET < pkt.dataEnd) tcpFlags = pkt.data[at + TCP_FLAGS_OFFSET]!;
   }
   const icmp = (pkt.ipProto === 1 || pkt.ipProto === 58) && pkt.icmpType >= 0;
   return {

@@ -2,7 +2,7 @@
  * The JSON shapes of flows and denials (analyze, simulate, ndjson streams), built from the flow table's records.
  * Stable field names, snake_case like Zeek's logs, times as ISO-8601 UTC, durations in seconds.
  */
-import { formatAddress } from '../address.js';
+import { formatAddress, formatIpv4Number } from '../address.js';
 import type { Denial, DirectionCounters, Flow, StateEvent } from '../flow/table.js';
 import { formatIsoFromUs } from './time.js';
 
@@ -105,6 +105,57 @@ export function buildFlowJson(flow: Flow): FlowJson {
     state: flow.history.map((h) => ({ ts: formatIsoFromUs(h.atUs), event: h.event, timeout_key: h.timeoutKey, timeout_s: seconds(h.timeoutUs) })),
     end: { reason: flow.endReason ?? 'end-of-input', ts: formatIsoFromUs(flow.endUs >= 0 ? flow.endUs : flow.lastUs) },
   };
+}
+
+/**
+ * `"text"` as JSON.stringify writes it, remembered: the strings written this way (services, timeout keys, end
+ * reasons) come from small fixed sets.
+ */
+function jsonString(text: string): string {
+  let quoted = QUOTED.get(text);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(text);
+    if (QUOTED.size < 1024) QUOTED.set(text, quoted);
+  }
+  return quoted;
+}
+
+const QUOTED = new Map<string, string>();
+
+function isoOrNull(packets: number, tsUs: number): string {
+  return packets > 0 ? `"${formatIsoFromUs(tsUs)}"` : 'null';
+}
+
+function endpointText(addr: string, port: number, c: DirectionCounters): string {
+  return (
+    // Address text is digits, hex, dots and colons: nothing to escape.
+    `{"addr":"${addr}","port":${port},"packets":${c.packets},"bytes":${c.payloadBytes},"ip_bytes":${c.ipBytes},` +
+    `"wire_bytes":${c.wireBytes},"first_ts":${isoOrNull(c.packets, c.firstUs)},"last_ts":${isoOrNull(c.packets, c.lastUs)}}`
+  );
+}
+
+/**
+ * `JSON.stringify(buildFlowJson(flow))`, written straight from the flow: analyze writes one per ended flow, and
+ * building the object tree first cost more than the whole flow table (issue 7). test/report/flows.test.ts keeps
+ * the two identical on the fixtures and the corpus.
+ */
+export function flowJsonText(flow: Flow): string {
+  const v4 = flow.ipVersion === 4;
+  const a = endpointText(v4 ? formatIpv4Number(flow.keyA0) : formatAddress(flow.addrA, 0, 6), flow.portA, flow.fromA);
+  const b = endpointText(v4 ? formatIpv4Number(flow.keyB0) : formatAddress(flow.addrB, 0, 6), flow.portB, flow.fromB);
+  const openerIsA = flow.opener === 'a';
+  const local = flow.localSide === undefined ? 'null' : flow.localSide === flow.opener ? '"orig"' : '"resp"';
+  let state = '';
+  for (const h of flow.history) {
+    state += `${state === '' ? '' : ','}{"ts":"${formatIsoFromUs(h.atUs)}","event":"${h.event}","timeout_key":${jsonString(h.timeoutKey)},"timeout_s":${seconds(h.timeoutUs)}}`;
+  }
+  return (
+    `{"id":${flow.id},"proto":"udp","first_ts":"${formatIsoFromUs(flow.firstUs)}","last_ts":"${formatIsoFromUs(flow.lastUs)}",` +
+    `"duration_s":${seconds(flow.lastUs - flow.firstUs)},"orig":${openerIsA ? a : b},"resp":${openerIsA ? b : a},"local":${local},` +
+    `"service":${jsonString(flow.service)},"service_by":${jsonString(flow.serviceBy)},"denied_packets":${flow.deniedPackets},` +
+    `"window_packets":${flow.windowPackets},"state":[${state}],` +
+    `"end":{"reason":${jsonString(flow.endReason ?? 'end-of-input')},"ts":"${formatIsoFromUs(flow.endUs >= 0 ? flow.endUs : flow.lastUs)}"}}`
+  );
 }
 
 /** The JSON record of a denial. */

@@ -2,19 +2,56 @@
  * All timestamp and duration text. Packet time only, always UTC, at the capture's own precision, so output is
  * identical on every machine (tcpdump's tests pin TZ=GMT0; Zeek's TZ=UTC). The only importer of date-fns.
  */
-import { formatDuration, intervalToDuration } from 'date-fns';
+import { createRequire } from 'node:module';
+import type { formatDuration as FormatDuration } from 'date-fns/formatDuration';
+import type { intervalToDuration as IntervalToDuration } from 'date-fns/intervalToDuration';
 
-let cachedSec = Number.NaN;
-let cachedBase = '';
+// Loaded on first use, per function: the package index loads every date-fns module (~200 ms of start-up), and
+// only durations for people need it (issue 7).
+const require = createRequire(import.meta.url);
+let dateFns: { formatDuration: typeof FormatDuration; intervalToDuration: typeof IntervalToDuration } | undefined;
+
+function loadDateFns(): NonNullable<typeof dateFns> {
+  return (dateFns ??= {
+    formatDuration: (require('date-fns/formatDuration') as { formatDuration: typeof FormatDuration }).formatDuration,
+    intervalToDuration: (require('date-fns/intervalToDuration') as { intervalToDuration: typeof IntervalToDuration }).intervalToDuration,
+  });
+}
+
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+const SEC_PER_DAY = 86_400;
+/** Year 10000: beyond it toISOString() writes six-digit years; such times take the slow path. */
+const FAST_LIMIT_SEC = 253_402_300_800;
+
+let cachedDay = Number.NaN;
+let cachedDayPrefix = '';
+
+/**
+ * `2019-05-29T10:11:12` for whole seconds since the epoch. Reports write hundreds of thousands of timestamps (every
+ * flow has five or more): the date part is kept per day and the time of day built from a table of two-digit
+ * strings, instead of a Date and toISOString() per timestamp.
+ */
+function isoSecond(tsSec: number): string {
+  if (!(tsSec >= 0 && tsSec < FAST_LIMIT_SEC)) {
+    // Before 1970 or after 9999 (pcapng allows 64-bit seconds): ISO's expanded years, or the raw count past the
+    // range a Date holds (±8.64e15 ms, ECMA-262 §21.4.1.1), never an exception.
+    const date = new Date(tsSec * 1000);
+    return Number.isNaN(date.getTime()) ? `${tsSec}s-after-epoch` : date.toISOString().replace(/\.\d{3}Z$/, '');
+  }
+  const day = Math.floor(tsSec / SEC_PER_DAY);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayPrefix = new Date(day * SEC_PER_DAY * 1000).toISOString().slice(0, 11);
+  }
+  const ofDay = tsSec - day * SEC_PER_DAY;
+  const hour = Math.floor(ofDay / 3600);
+  const minute = Math.floor((ofDay - hour * 3600) / 60);
+  return `${cachedDayPrefix}${TWO_DIGITS[hour]!}:${TWO_DIGITS[minute]!}:${TWO_DIGITS[ofDay - hour * 3600 - minute * 60]!}`;
+}
 
 /** ISO-8601 UTC with as many fraction digits as the capture recorded: `2019-05-29T10:11:12.123456Z`. */
 export function formatIsoTimestamp(tsSec: number, tsNsec: number, digits: number): string {
-  // Reports format the same few seconds over and over (every timestamp of a flow record): remember the last one.
-  if (tsSec !== cachedSec) {
-    cachedSec = tsSec;
-    cachedBase = new Date(tsSec * 1000).toISOString().slice(0, 19);
-  }
-  const base = cachedBase;
+  const base = isoSecond(tsSec);
   if (digits <= 0) return `${base}Z`;
   const fraction = String(tsNsec).padStart(9, '0').slice(0, Math.min(digits, 9));
   return `${base}.${fraction}Z`;
@@ -28,7 +65,10 @@ export function formatWallTimestamp(tsSec: number, tsNsec: number, digits: numbe
 /** Microseconds since the epoch → ISO-8601 UTC with µs precision. */
 export function formatIsoFromUs(tsUs: number): string {
   const sec = Math.floor(tsUs / 1e6);
-  return formatIsoTimestamp(sec, (tsUs - sec * 1e6) * 1000, 6);
+  const micro = tsUs - sec * 1e6;
+  if (!Number.isInteger(micro)) return formatIsoTimestamp(sec, micro * 1000, 6);
+  const digits = `${micro}`;
+  return `${isoSecond(sec)}.${'000000'.slice(digits.length)}${digits}Z`;
 }
 
 /** A duration for people: `1 minute 30 seconds`, `450 ms`. */
@@ -36,6 +76,7 @@ export function formatDurationUs(durationUs: number): string {
   if (durationUs < 1_000_000) return `${Math.round(durationUs / 1000)} ms`;
   const totalSec = durationUs / 1e6;
   if (totalSec < 60) return `${Number(totalSec.toFixed(totalSec < 10 ? 3 : 1))} s`;
+  const { formatDuration, intervalToDuration } = loadDateFns();
   const duration = intervalToDuration({ start: 0, end: Math.round(totalSec) * 1000 });
   return formatDuration(duration, { format: ['days', 'hours', 'minutes', 'seconds'] });
 }

@@ -236,11 +236,12 @@ export function pib(littleEndian: boolean, pid: number, name?: string, path?: st
 
 // ---------------------------------------------------------------- reading
 
-/** A record copied out of the reused object (data copied too). */
-export type RecordCopy = Omit<CaptureRecord, 'data'> & { data: number[] };
+/** A record copied out of the reused object (data copied too; where it sat in the reader's buffer left out). */
+export type RecordCopy = Omit<CaptureRecord, 'data' | 'buffer' | 'dataOffset'> & { data: number[] };
 
 export function copyRecord(rec: CaptureRecord): RecordCopy {
-  return { ...rec, data: Array.from(rec.data) };
+  const { buffer: _buffer, dataOffset: _dataOffset, ...fields } = rec;
+  return { ...fields, data: Array.from(rec.data) };
 }
 
 /** Parses `bytes` in one push and returns the copied records and the summary. */

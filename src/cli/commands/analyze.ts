@@ -5,6 +5,7 @@
 import { analyzeCapture, profileJson, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
 import { renderAnalyzeText } from '../../report/analyze.js';
 import { renderConnLogFooter, renderConnLogHeader, renderConnLogLine } from '../../report/conn-log.js';
+import { flowJsonText } from '../../report/flows.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { openInput, progressReporter } from '../input.js';
@@ -54,9 +55,9 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
           : undefined,
     onFlowEnd:
       format === 'ndjson'
-        ? (_flow, json) => io.stdout.write(`${JSON.stringify({ type: 'flow', ...json() })}\n`)
+        ? (flow) => io.stdout.write(`{"type":"flow",${flowJsonText(flow).slice(1)}\n`)
         : format === 'json'
-          ? (_flow, json) => io.stdout.write(`${flowsWritten++ === 0 ? '\n' : ',\n'}${JSON.stringify(json())}`)
+          ? (flow) => io.stdout.write(`${flowsWritten++ === 0 ? '\n' : ',\n'}${flowJsonText(flow)}`)
           : format === 'conn'
             ? (flow) => {
                 writeConnHeader();

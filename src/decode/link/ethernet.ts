@@ -46,7 +46,7 @@ const MAX_ETHERNET_LENGTH_VAL = 1500;
  */
 export function decodeEthernet(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < ETHERNET_HEADER_BYTES) {
     return truncated(pkt, 'ethernet', 'ethernet-truncated', offset, ETHERNET_HEADER_BYTES, Math.max(available, 0));
@@ -80,7 +80,7 @@ export function isVlanTpid(type: number): boolean {
  */
 export function followVlanTags(pkt: MutableDecodedPacket, offset: number, type: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   let pos = offset;
   let current = type;
   let count = 0;

@@ -78,7 +78,7 @@ const NFPROTO_IPV6 = AF.INET6_LINUX;
  */
 export function decodeNflog(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < NFLOG_HEADER_BYTES) {
     return truncated(pkt, 'nflog', 'nflog-truncated', offset, NFLOG_HEADER_BYTES, Math.max(available, 0));
@@ -147,7 +147,7 @@ export function decodeNflog(pkt: MutableDecodedPacket, offset: number): number {
  */
 export function nflogTlvIsLittleEndian(data: Uint8Array, pos: number, end: number, packetEnd: number): boolean {
   if (pos + NFLOG_TLV_HEADER_BYTES > end) return true;
-  // SAFETY: pos + 4 <= end <= data.length.
+  // SAFETY: pos + 4 <= end <= pkt.dataEnd.
   const b0 = data[pos]!;
   const b1 = data[pos + 1]!;
   const b2 = data[pos + 2]!;
@@ -226,7 +226,7 @@ function cutShort(pkt: MutableDecodedPacket, pos: number, needed: number, end: n
  * pointing only past the captured bytes means the capture was cut (truncated).
  */
 function wireEnd(pkt: MutableDecodedPacket, end: number): number {
-  return end < pkt.data.length ? end : Math.max(end, pkt.record.origLenBytes);
+  return end < pkt.dataEnd ? end : Math.max(end, pkt.dataStart + pkt.record.origLenBytes);
 }
 
 function u32be(data: Uint8Array, at: number): number {

@@ -39,7 +39,7 @@ const MAX_8023_LENGTH = 1500;
  */
 export function decodeNull(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < NULL_HEADER_BYTES) {
     return truncated(pkt, 'null', 'null-truncated', offset, NULL_HEADER_BYTES, Math.max(available, 0));
@@ -76,7 +76,7 @@ export function decodeNull(pkt: MutableDecodedPacket, offset: number): number {
  */
 export function decodeLoop(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < NULL_HEADER_BYTES) {
     return truncated(pkt, 'null', 'null-truncated', offset, NULL_HEADER_BYTES, Math.max(available, 0));

@@ -120,7 +120,7 @@ export function pflogReasonName(flavour: PflogInfo['flavour'], reason: number): 
  */
 export function decodePflog(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < 1) return truncated(pkt, 'pflog', 'pflog-truncated', offset, 1, Math.max(available, 0));
   const hdrLen = data[offset]!; // SAFETY: available >= 1
@@ -196,7 +196,7 @@ export function decodePflog(pkt: MutableDecodedPacket, offset: number): number {
  */
 export function decodeOldPflog(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < OLD_PFLOG_HEADER_BYTES) {
     return truncated(pkt, 'pflog', 'pflog-truncated', offset, OLD_PFLOG_HEADER_BYTES, Math.max(available, 0));
@@ -293,7 +293,7 @@ function pflogPayload(pkt: MutableDecodedPacket, offset: number, payloadStart: n
  * pointing only past the captured bytes means the capture was cut (truncated).
  */
 function wireEnd(pkt: MutableDecodedPacket, end: number): number {
-  return end < pkt.data.length ? end : Math.max(end, pkt.record.origLenBytes);
+  return end < pkt.dataEnd ? end : Math.max(end, pkt.dataStart + pkt.record.origLenBytes);
 }
 
 function u32be(data: Uint8Array, at: number): number {

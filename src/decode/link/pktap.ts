@@ -96,7 +96,7 @@ export function linktypeFromDarwinDlt(dlt: number): number {
  */
 export function decodePktap(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < PKTAP_FLAGS_END) {
     return truncated(pkt, 'pktap', 'pktap-truncated', offset, PKTAP_FLAGS_END, Math.max(available, 0));
@@ -218,7 +218,7 @@ function knownPid(pid: number): number | undefined {
  * pointing only past the captured bytes means the capture was cut (truncated).
  */
 function wireEnd(pkt: MutableDecodedPacket, end: number): number {
-  return end < pkt.data.length ? end : Math.max(end, pkt.record.origLenBytes);
+  return end < pkt.dataEnd ? end : Math.max(end, pkt.dataStart + pkt.record.origLenBytes);
 }
 
 function u32le(data: Uint8Array, at: number): number {

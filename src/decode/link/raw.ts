@@ -28,7 +28,7 @@ import { decodeLoop, isBsdInet6, NULL_HEADER_BYTES } from './null.js';
  */
 export function decodeRaw(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < 1) return truncated(pkt, 'link', 'raw-truncated', offset, 1, Math.max(available, 0));
   const first = data[offset]!; // SAFETY: available >= 1
@@ -71,7 +71,7 @@ export function decodeIpv6Only(pkt: MutableDecodedPacket, offset: number): numbe
 
 function decodeOneVersion(pkt: MutableDecodedPacket, offset: number, expected: 4 | 6, etherType: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < 1) return truncated(pkt, 'link', 'raw-truncated', offset, 1, Math.max(available, 0));
   const version = data[offset]! >> 4; // SAFETY: available >= 1

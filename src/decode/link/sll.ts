@@ -53,7 +53,7 @@ const PACKET_OUTGOING = 4;
  */
 export function decodeSll(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < SLL_HEADER_BYTES) {
     return truncated(pkt, 'sll', 'sll-truncated', offset, SLL_HEADER_BYTES, Math.max(available, 0));
@@ -74,7 +74,7 @@ export function decodeSll(pkt: MutableDecodedPacket, offset: number): number {
  */
 export function decodeSll2(pkt: MutableDecodedPacket, offset: number): number {
   const data = pkt.data;
-  const end = Math.min(pkt.netEnd, data.length);
+  const end = Math.min(pkt.netEnd, pkt.dataEnd);
   const available = end - offset;
   if (available < SLL2_HEADER_BYTES) {
     return truncated(pkt, 'sll2', 'sll2-truncated', offset, SLL2_HEADER_BYTES, Math.max(available, 0));

@@ -1,0 +1,203 @@
+/**
+ * The table's memory of states that expired: evidence for a later denial ("this 5-tuple had state until 31 s
+ * ago"). Bounded: the newest `capacityStates` are kept in a ring of typed arrays, indexed by key hash, so a
+ * capture with millions of short flows keeps no object per expired flow (each one used to survive to the old
+ * generation and be copied by every scavenge on the way: issue 7).
+ */
+
+/** What the table remembers of a state after it expired. */
+export interface ExpiredState {
+  flowId: number;
+  lastUs: number;
+  expiresUs: number;
+  timeoutKey: string;
+  timeoutUs: number;
+  /** The local side had sent on the flow. */
+  localSent: boolean;
+  packetsFromLocal: number;
+  packetsFromRemote: number;
+  opener: 'local' | 'remote';
+}
+
+/** The canonical key of a flow as the table stores it (IPv4 uses word 0 of each side). */
+export interface FlowKeyWords {
+  ipVersion: 4 | 6;
+  portA: number;
+  portB: number;
+  keyA0: number;
+  keyA1: number;
+  keyA2: number;
+  keyA3: number;
+  keyB0: number;
+  keyB1: number;
+  keyB2: number;
+  keyB3: number;
+  hash: number;
+}
+
+const KEY_WORDS = 8;
+
+/** A ring of the most recent expired states with a hash index from flow key to ring slot. */
+export class ExpiredStates {
+  private readonly capacity: number;
+  private readonly keyWords: Uint32Array;
+  private readonly ports: Uint32Array;
+  private readonly ipVersions: Uint8Array;
+  private readonly hashes: Int32Array;
+  private readonly flowIds: Float64Array;
+  private readonly lastUs: Float64Array;
+  private readonly expiresUs: Float64Array;
+  private readonly timeoutUs: Float64Array;
+  private readonly packetsFromLocal: Float64Array;
+  private readonly packetsFromRemote: Float64Array;
+  /** Bit 0: opened by the local side. */
+  private readonly flags: Uint8Array;
+  private readonly timeoutKeys: string[];
+  /**
+   * Open-addressing index (linear probing, backward-shift deletion): ring slot + 1 of the newest state of each
+   * key, 0 for empty. Four times the ring, so probes stay short; no Map and no object per entry.
+   */
+  private readonly index: Int32Array;
+  private readonly indexMask: number;
+  private next = 0;
+  private stored = 0;
+
+  constructor(capacityStates: number) {
+    this.capacity = capacityStates;
+    this.keyWords = new Uint32Array(capacityStates * KEY_WORDS);
+    this.ports = new Uint32Array(capacityStates);
+    this.ipVersions = new Uint8Array(capacityStates);
+    this.hashes = new Int32Array(capacityStates);
+    this.flowIds = new Float64Array(capacityStates);
+    this.lastUs = new Float64Array(capacityStates);
+    this.expiresUs = new Float64Array(capacityStates);
+    this.timeoutUs = new Float64Array(capacityStates);
+    this.packetsFromLocal = new Float64Array(capacityStates);
+    this.packetsFromRemote = new Float64Array(capacityStates);
+    this.flags = new Uint8Array(capacityStates);
+    this.timeoutKeys = new Array<string>(capacityStates).fill('');
+    let indexSize = 1;
+    while (indexSize < capacityStates * 4) indexSize *= 2;
+    this.index = new Int32Array(indexSize);
+    this.indexMask = indexSize - 1;
+  }
+
+  /** Remember an expired state of the flow keyed by `key`, forgetting the oldest when full. */
+  remember(
+    key: FlowKeyWords,
+    flowId: number,
+    lastUs: number,
+    expiresUs: number,
+    timeoutKey: string,
+    timeoutUs: number,
+    packetsFromLocal: number,
+    packetsFromRemote: number,
+    openedByLocal: boolean,
+  ): void {
+    const slot = this.next;
+    this.next = slot + 1 === this.capacity ? 0 : slot + 1;
+    if (this.stored === this.capacity) this.unindex(slot);
+    else this.stored++;
+    const w = slot * KEY_WORDS;
+    const words = this.keyWords;
+    words[w] = key.keyA0;
+    words[w + 1] = key.keyA1;
+    words[w + 2] = key.keyA2;
+    words[w + 3] = key.keyA3;
+    words[w + 4] = key.keyB0;
+    words[w + 5] = key.keyB1;
+    words[w + 6] = key.keyB2;
+    words[w + 7] = key.keyB3;
+    this.ports[slot] = ((key.portA << 16) | key.portB) >>> 0;
+    this.ipVersions[slot] = key.ipVersion;
+    this.hashes[slot] = key.hash;
+    this.flowIds[slot] = flowId;
+    this.lastUs[slot] = lastUs;
+    this.expiresUs[slot] = expiresUs;
+    this.timeoutUs[slot] = timeoutUs;
+    this.timeoutKeys[slot] = timeoutKey;
+    this.packetsFromLocal[slot] = packetsFromLocal;
+    this.packetsFromRemote[slot] = packetsFromRemote;
+    this.flags[slot] = openedByLocal ? 1 : 0;
+    // Index it: an entry for the same key now points at this newer state; else take the first free place.
+    const index = this.index;
+    const mask = this.indexMask;
+    for (let i = key.hash & mask; ; i = (i + 1) & mask) {
+      const entry = index[i]!;
+      if (entry === 0 || this.sameKey(entry - 1, key)) {
+        index[i] = slot + 1;
+        return;
+      }
+    }
+  }
+
+  /** Drop the index entry of a ring slot about to be reused (none when a newer state of its key replaced it). */
+  private unindex(slot: number): void {
+    const index = this.index;
+    const mask = this.indexMask;
+    let hole = this.hashes[slot]! & mask;
+    for (;;) {
+      const entry = index[hole]!;
+      if (entry === 0) return;
+      if (entry === slot + 1) break;
+      hole = (hole + 1) & mask;
+    }
+    index[hole] = 0;
+    // Backward-shift deletion keeps every later entry of the cluster reachable from its home position.
+    for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
+      const entry = index[j]!;
+      if (entry === 0) return;
+      const home = this.hashes[entry - 1]! & mask;
+      if (((hole - home) & mask) < ((j - home) & mask)) {
+        index[hole] = entry;
+        index[j] = 0;
+        hole = j;
+      }
+    }
+  }
+
+  private sameKey(slot: number, key: FlowKeyWords): boolean {
+    const w = slot * KEY_WORDS;
+    const words = this.keyWords;
+    return (
+      this.hashes[slot] === key.hash &&
+      this.ipVersions[slot] === key.ipVersion &&
+      this.ports[slot] === ((key.portA << 16) | key.portB) >>> 0 &&
+      words[w] === key.keyA0 &&
+      words[w + 1] === key.keyA1 &&
+      words[w + 2] === key.keyA2 &&
+      words[w + 3] === key.keyA3 &&
+      words[w + 4] === key.keyB0 &&
+      words[w + 5] === key.keyB1 &&
+      words[w + 6] === key.keyB2 &&
+      words[w + 7] === key.keyB3
+    );
+  }
+
+  /** The newest remembered state of exactly this key, as a new object (called per denial, not per packet). */
+  lookup(key: FlowKeyWords): ExpiredState | undefined {
+    const index = this.index;
+    const mask = this.indexMask;
+    let slot = -1;
+    for (let i = key.hash & mask; ; i = (i + 1) & mask) {
+      const entry = index[i]!;
+      if (entry === 0) return undefined;
+      if (this.sameKey(entry - 1, key)) {
+        slot = entry - 1;
+        break;
+      }
+    }
+    const packetsFromLocal = this.packetsFromLocal[slot]!;
+    return {
+      flowId: this.flowIds[slot]!,
+      lastUs: this.lastUs[slot]!,
+      expiresUs: this.expiresUs[slot]!,
+      timeoutKey: this.timeoutKeys[slot]!,
+      timeoutUs: this.timeoutUs[slot]!,
+      localSent: packetsFromLocal > 0,
+      packetsFromLocal,
+      packetsFromRemote: this.packetsFromRemote[slot]!,
+      opener: (this.flags[slot]! & 1) === 1 ? 'local' : 'remote',
+    };
+  }
+}
