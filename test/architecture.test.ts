@@ -24,16 +24,18 @@ const ALLOWED: Record<string, readonly string[]> = {
   capture: ['types'],
   decode: ['types', 'address'],
   flow: ['types', 'address'],
-  classify: ['types', 'address', 'flow'],
-  report: ['types', 'address', 'flow', 'classify'],
-  pipeline: ['types', 'address', 'capture', 'decode', 'flow', 'classify', 'report'],
+  /** A firewall's rule set (pf.conf) and how it decides one packet: beside flow, which models its memory. */
+  policy: ['types', 'address'],
+  classify: ['types', 'address', 'flow', 'policy'],
+  report: ['types', 'address', 'flow', 'classify', 'policy'],
+  pipeline: ['types', 'address', 'capture', 'decode', 'flow', 'policy', 'classify', 'report'],
   cli: ['types', 'address', 'pipeline', 'report'],
-  index: ['types', 'address', 'capture', 'decode', 'flow', 'classify', 'report', 'pipeline'],
+  index: ['types', 'address', 'capture', 'decode', 'flow', 'policy', 'classify', 'report', 'pipeline'],
 };
 
-/** Areas whose imports of `report`, `flow`, `classify` must be type-only (they consume shapes, not behaviour). */
+/** Areas whose imports of `report`, `flow`, `classify`, `policy` must be type-only (they consume shapes, not behaviour). */
 const TYPE_ONLY: Record<string, readonly string[]> = {
-  report: ['flow', 'classify'],
+  report: ['flow', 'classify', 'policy'],
 };
 
 /**

@@ -7,12 +7,13 @@
  * unreadable input.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { CaptureError, LittleSnitchParseError, PROFILES, ProfileError, describeTimeouts } from '../pipeline/errors.js';
+import { CaptureError, LittleSnitchParseError, PROFILES, ProfileError, RulesInputError, describeTimeouts } from '../pipeline/errors.js';
 // Commands load when they run (dynamic import below): start-up then costs only commander and this file, not every
 // pipeline, report and parser of the package.
 import type { AnalyzeCliOptions } from './commands/analyze.js';
 import type { ExplainCliOptions } from './commands/explain.js';
 import type { PacketsOptions } from './commands/packets.js';
+import type { RulesCliOptions } from './commands/rules.js';
 import type { SimulateCliOptions } from './commands/simulate.js';
 import { ExitError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
@@ -158,6 +159,67 @@ Examples:
     });
 
   program
+    .command('rules')
+    .summary('propose the narrowest kill-switch rules for what a denial log shows, or check a pf.conf against it')
+    .description(
+      'Read a denial log of a kill switch (pflog block records) and propose the most specific rules that admit the\n' +
+        'legitimate denials — DHCP, IPv6 neighbour discovery, mDNS, the VPN server, the tunnel — each saying which\n' +
+        'denials it admits and why it is safe; the rest are listed as staying denied, with what to do instead.\n' +
+        'With --check PF_CONF: which rule of that pf.conf decides each denied packet, and what to change.',
+    )
+    .option('--denied <file>', 'denial log: pflog capture (block records are the denials; pass records show the live interfaces), or NFLOG')
+    .option('--capture <file>', 'the traffic around the denials, for better explanations of VPN strays')
+    .option('--check <pf.conf>', "check this pf.conf against the denials instead of proposing rules")
+    .addOption(new Option('--target <target>', 'rule syntax: pf (pf.conf lines), nft (an nftables table), lsrules (a Little Snitch .lsrules file)').default('pf').choices(['pf', 'nft', 'lsrules']))
+    .addOption(new Option('--format <format>', 'text: the rule file with comments, or the check report; json: for machines').default('text').choices(['text', 'json']))
+    .option('--allow-broad', 'write the usual "pass on $wifi proto udp" instead of the narrow UDP rules, with a warning of what it leaks')
+    .option('--deny-prefix <text>', 'NFLOG: records whose prefix contains this are denials (default: drop, deny, block, reject)')
+    .option('--profile <name>', 'firewall model for explaining VPN strays (default pf); see udptrack analyze --help')
+    .option('--udp-timeout <spec>', "override the profile's timeouts, e.g. udp.multiple=60s")
+    .option('--firewall-config <file>', 'take the timeouts from pfctl -s timeouts, nft list ruleset or sysctl -a output')
+    .option('--local <addr|cidr>', 'the protected host(s); default: from the log', collect)
+    .addHelpText(
+      'after',
+      `
+What it proposes (behaviour of kill switches: killswitch, Mullvad):
+  admitted, with the narrowest rule the evidence allows
+    dhcp, dhcpv6          ports 68→67 / 67→68 (546/547): without them the address is not renewed
+    neighbour-discovery   ICMPv6 133–137 between link-local, solicited-node and on-link addresses
+    mdns                  port 5353 to 224.0.0.251 / ff02::fb (Bonjour, AirPlay, printers)
+    vpn-endpoint          the VPN client's packets to its server address and port, keep state
+    tunnel                outbound on the tunnel interface, keep state
+  staying denied, with explain's remedy: vpn-stray (a keepalive or exit-notify change), unsolicited probes,
+  dns-outside-tunnel and outside-tunnel (what the kill switch is for), lan-multicast, icmp, not-udp.
+  Never proposed: a rule that passes all UDP or all traffic on the physical interface. --allow-broad writes
+  the usual "pass on $wifi proto udp" and lists what it would let through.
+  When DHCP or neighbour discovery were blocked, the output says so: that is why Wi-Fi does not come back.
+
+Getting a denial log on macOS (add "log" to the block rule first: block log all):
+  sudo ifconfig pflog0 create
+  sudo tcpdump -n -e -i pflog0 -w pflog.pcap      # sleep, wake, wait until Wi-Fi fails, then Ctrl-C
+
+Examples:
+  udptrack rules --denied pflog.pcap > kill-switch-additions.conf
+  udptrack rules --denied pflog.pcap --target nft
+  udptrack rules --denied pflog.pcap --target lsrules > kill-switch.lsrules
+  udptrack rules --denied pflog.pcap --allow-broad          # see what "pass on $wifi proto udp" leaks
+  udptrack rules --check /etc/pf.conf --denied pflog.pcap
+  udptrack rules --check /tmp/killswitch.pf.conf --denied pflog.pcap --format json
+
+--check reads macros, lists, tables, set skip on, block/pass/match, in/out, log, quick, on (names, groups,
+egress), inet/inet6, proto, from/to (addresses, networks, interfaces, (if), :network, self, <table>), port
+operators, icmp-type/icmp6-type, flags, state options and anchors with inline rules; it reports the rule that
+decides each denied packet (last match wins unless quick), the legitimate ones still blocked, what passes that
+should not, rules broader than their traffic, block rules without log, and rules for a utunN other than the
+live tunnel. nat/rdr/scrub, queueing and anchors loaded from other files are listed, not evaluated. A syntax
+error stops with the line and what was expected there (exit 2).`,
+    )
+    .action(async (options: RulesCliOptions, command: Command) => {
+      const { runRules } = await import('./commands/rules.js');
+      await runRules(options, io, command.getOptionValueSource('target') === 'cli');
+    });
+
+  program
     .command('simulate')
     .summary('replay one capture under several firewall models or timeouts and compare the denials')
     .description(
@@ -225,7 +287,7 @@ function exitCodeFor(error: unknown, io: CliIo): number {
     io.stderr.write(`udptrack: ${error.message}\n`);
     return 2;
   }
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof RulesInputError) {
     io.stderr.write(`udptrack: ${error.message}\n`);
     return 2;
   }

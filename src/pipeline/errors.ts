@@ -5,3 +5,4 @@
 export { CaptureError } from '../capture/errors.js';
 export { describeTimeouts, PROFILES, ProfileError } from '../flow/profiles.js';
 export { LittleSnitchParseError } from '../classify/little-snitch-error.js';
+export { RulesInputError } from './rules-error.js';

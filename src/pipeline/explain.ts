@@ -85,7 +85,7 @@ function icmpKeyText(pkt: DecodedPacket): string {
 }
 
 /** Is this log record a denial? pflog: a block action; NFLOG: the prefix; anything else: every record is one. */
-function isLoggedDenial(pkt: DecodedPacket, denyPrefix: string | undefined): boolean {
+export function isLoggedDenial(pkt: DecodedPacket, denyPrefix: string | undefined): boolean {
   if (pkt.pflog !== undefined) return pkt.pflog.action !== 0 && pkt.pflog.actionName !== 'match' && pkt.pflog.actionName !== 'scrub';
   if (pkt.nflog !== undefined) {
     return denyPrefix === undefined ? DEFAULT_DENY_PREFIX.test(pkt.nflog.prefix) : pkt.nflog.prefix.toLowerCase().includes(denyPrefix.toLowerCase());

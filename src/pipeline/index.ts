@@ -18,3 +18,4 @@ export {
   type AlertCause,
   type LittleSnitchAlert,
 } from '../classify/little-snitch.js';
+export { adviseRules, checkRules, readLoggedPackets, readPfConf, RulesInputError, type CheckResult, type RulesOptions, type RulesResult } from './rules.js';
