@@ -10,12 +10,13 @@
 export { CaptureError, type CaptureErrorCode } from './errors.js';
 export { createCaptureParser, type CaptureParser, type CaptureParserOptions } from './parser.js';
 export { readCapture, type CaptureSource, type ReadCaptureOptions } from './read.js';
-export type { RecordCallback } from './record-sink.js';
+export type { RecordCallback, ResyncCallback } from './record-sink.js';
 export {
   CAPTURE_DAMAGE_CODES,
   type CaptureDamage,
   type CaptureDamageCode,
   type CaptureInterface,
   type CaptureProcess,
+  type CaptureResync,
   type CaptureSummary,
 } from './summary.js';

@@ -8,7 +8,7 @@ import { ChunkBuffer, CHUNK_BYTES } from './chunk-buffer.js';
 import { CaptureError, hex32 } from './errors.js';
 import { PcapReader, pcapByteOrder } from './pcap.js';
 import { PCAPNG_BLOCK, PcapngReader } from './pcapng.js';
-import { RecordSink, type FormatReader, type RecordCallback } from './record-sink.js';
+import { RecordSink, type FormatReader, type RecordCallback, type ResyncCallback } from './record-sink.js';
 import type { CaptureSummary } from './summary.js';
 
 /** Bytes needed to tell the formats apart. */
@@ -20,6 +20,15 @@ export interface CaptureParserOptions {
   path?: string | undefined;
   /** Initial size of the reused buffer; default 1 MiB. It grows only for a record larger than this. */
   bufferBytes?: number | undefined;
+  /**
+   * Step over damage instead of stopping at it (the live tail): after a damaged pcap record, scan forward for the
+   * next plausible record header (or a new file header); after a damaged pcapng block, for the next block of a
+   * known type whose trailing length matches. `onResync` hears of each. Record headers are also held to what a
+   * live writer produces (caplen within the snap length, orig_len ≥ caplen, sub-second field in range), so garbage
+   * is noticed at its first bytes instead of being read as a huge record the stream would wait for.
+   */
+  resync?: boolean | undefined;
+  onResync?: ResyncCallback | undefined;
 }
 
 /** An incremental capture parser: `push` chunks as they arrive, `end` when the input is complete. */
@@ -33,8 +42,11 @@ export interface CaptureParser {
   end(): CaptureSummary;
   /** The summary so far, or null while the format is not known yet. */
   summary(): CaptureSummary | null;
-  /** True once damage stopped the parser (see `summary().damage`). */
+  /** True once damage stopped the parser (see `summary().damage`); never before the end in resync mode. */
   readonly stopped: boolean;
+  /** Resync mode: damage stepped over so far, and the bytes skipped over it. */
+  readonly resyncs: number;
+  readonly skippedBytes: number;
   /** True once the file header was accepted: failures after this are damage, never CaptureError. */
   readonly headerAccepted: boolean;
   /** Bytes pushed so far. */
@@ -65,7 +77,7 @@ export class StreamingCaptureParser implements CaptureParser {
    * @param options - path for messages, buffer size
    */
   constructor(onRecord: RecordCallback, options: CaptureParserOptions = {}) {
-    this.sink = new RecordSink(options.path ?? '<stream>', onRecord);
+    this.sink = new RecordSink(options.path ?? '<stream>', onRecord, options.resync === true, options.onResync);
     this.buffer = new ChunkBuffer(options.bufferBytes ?? CHUNK_BYTES);
   }
 
@@ -76,6 +88,14 @@ export class StreamingCaptureParser implements CaptureParser {
 
   get stopped(): boolean {
     return this.sink.damage !== null;
+  }
+
+  get resyncs(): number {
+    return this.sink.resyncs;
+  }
+
+  get skippedBytes(): number {
+    return this.sink.skippedBytes;
   }
 
   get headerAccepted(): boolean {

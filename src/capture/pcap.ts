@@ -42,6 +42,24 @@ const PROBE_NEED_MORE = 2;
 const USEC_PER_SEC = 1_000_000;
 const NSEC_PER_SEC = 1_000_000_000;
 
+/**
+ * Resync mode (the live tail): what a record header written by a live capture looks like. No packet on any link is
+ * longer than this (IPv4/IPv6 64 KiB, GSO/GRO super-packets 64 KiB, BIG TCP 512 KiB, plus link headers).
+ */
+const PLAUSIBLE_MAX_ORIG_LEN_BYTES = 1 << 20;
+/**
+ * While scanning for the next record after damage, a candidate's timestamp must lie near the last good record's:
+ * at most an hour before it (a clock stepped back) and a year after it (a stream quiet for months).
+ */
+const PLAUSIBLE_BACK_SEC = 3600;
+const PLAUSIBLE_AHEAD_SEC = 366 * 86_400;
+
+/** What the resync scan found at one offset. */
+const CANDIDATE_NO = 0;
+const CANDIDATE_RECORD = 1;
+const CANDIDATE_FILE_HEADER = 2;
+const CANDIDATE_NEED_MORE = 3;
+
 /** Is this u32 (read little-endian from the first four bytes) a pcap magic in either byte order? */
 export function pcapByteOrder(magicLittleEndian: number): 'little-endian' | 'big-endian' | null {
   if (isPcapMagic(magicLittleEndian)) return 'little-endian';
@@ -51,6 +69,15 @@ export function pcapByteOrder(magicLittleEndian: number): 'little-endian' | 'big
 
 function isPcapMagic(value: number): boolean {
   return value === PCAP_MAGIC.MICROSECONDS || value === PCAP_MAGIC.NANOSECONDS || value === PCAP_MAGIC.KUZNETZOV;
+}
+
+/** A pcap file header this reader accepts without complaint (magic, version 2.0–2.4, reserved bits zero). */
+function saneFileHeaderAt(view: DataView, pos: number): boolean {
+  const magicLe = view.getUint32(pos, true);
+  const le = isPcapMagic(magicLe);
+  const major = view.getUint16(pos + 4, le);
+  const minor = view.getUint16(pos + 6, le);
+  return major === 2 && minor <= 4 && (view.getUint32(pos + 20, le) & LT_RESERVED1_MASK) === 0;
 }
 
 function swap32(value: number): number {
@@ -75,36 +102,45 @@ export class PcapReader implements FormatReader {
   /** libpcap `p->snapshot`: a larger caplen is tolerated but cut to this. */
   private effectiveSnaplenBytes = 0;
   private readonly trimmed: TrimmedLengths = { capLenBytes: 0, origLenBytes: 0 };
+  /** Seconds of the last record delivered (-1 before the first): resync candidates must lie near it. */
+  private lastTsSec = -1;
 
   /** @param sink - shared record, counters and summary lists */
   constructor(private readonly sink: RecordSink) {}
 
   parse(buf: ChunkBuffer, eof: boolean): void {
     if (this.sink.damage !== null) return;
-    if (!this.headerAccepted && !this.parseFileHeader(buf, eof)) return;
-    if (!this.variantDecided && !this.decideVariant(buf, eof)) return;
-    this.parseRecords(buf);
+    for (;;) {
+      if (this.sink.scanning !== null && !this.scan(buf, eof)) return;
+      if (!this.headerAccepted && !this.parseFileHeader(buf, eof)) return;
+      if (!this.variantDecided && !this.decideVariant(buf, eof)) return;
+      this.parseRecords(buf);
+      // Resync mode: damage in the records just read starts a scan for the next plausible record.
+      if (this.sink.scanning === null) return;
+    }
   }
 
   finish(buf: ChunkBuffer): void {
     const leftBytes = buf.availableBytes;
-    if (this.sink.damage !== null || !this.headerAccepted || leftBytes === 0) return;
-    const offset = buf.startOffset;
-    if (leftBytes < this.recordHeaderBytes) {
-      // libpcap: "truncated dump file; tried to read 16 header bytes, only got N".
-      this.sink.fail(
-        'pcap-truncated-record-header',
-        offset,
-        `record header needs ${this.recordHeaderBytes} bytes, only ${leftBytes} left`,
-      );
-      return;
+    if (this.sink.damage === null && this.sink.scanning === null && this.headerAccepted && leftBytes > 0) {
+      const offset = buf.startOffset;
+      if (leftBytes < this.recordHeaderBytes) {
+        // libpcap: "truncated dump file; tried to read 16 header bytes, only got N".
+        this.sink.fail(
+          'pcap-truncated-record-header',
+          offset,
+          `record header needs ${this.recordHeaderBytes} bytes, only ${leftBytes} left`,
+        );
+      } else {
+        const capLenBytes = this.readLengths(buf.view, buf.start)[0];
+        this.sink.fail(
+          'pcap-record-past-eof',
+          offset,
+          `caplen ${capLenBytes} needs ${this.recordHeaderBytes + capLenBytes} bytes, only ${leftBytes} left`,
+        );
+      }
     }
-    const capLenBytes = this.readLengths(buf.view, buf.start)[0];
-    this.sink.fail(
-      'pcap-record-past-eof',
-      offset,
-      `caplen ${capLenBytes} needs ${this.recordHeaderBytes + capLenBytes} bytes, only ${leftBytes} left`,
-    );
+    this.sink.endOfInput(buf.baseOffset + buf.end);
   }
 
   describe(): FormatDescription {
@@ -256,6 +292,7 @@ export class PcapReader implements FormatReader {
     const headerBytes = this.recordHeaderBytes;
     const lengthOrder = this.lengthOrder;
     const maxCapLenBytes = this.maxCapLenBytes;
+    const resync = sink.resync;
     let pos = buf.start;
     for (;;) {
       if (end - pos < headerBytes) {
@@ -275,6 +312,13 @@ export class PcapReader implements FormatReader {
           buf.baseOffset + pos,
           `caplen ${capLenBytes} > maximum ${maxCapLenBytes} for linktype ${rec.linktype}`,
         );
+        // Resync: this header is not a record boundary; the scan starts at the next byte.
+        if (resync) pos += 1;
+        break;
+      }
+      if (resync && !this.plausibleLengths(view, pos)) {
+        sink.fail('pcap-record-implausible', buf.baseOffset + pos, this.describeHeader(view, pos));
+        pos += 1;
         break;
       }
       const recordBytes = headerBytes + capLenBytes;
@@ -299,6 +343,7 @@ export class PcapReader implements FormatReader {
    */
   private setTimestamp(tsSec: number, tsFrac: number): void {
     const rec = this.sink.record;
+    this.lastTsSec = tsSec;
     const fracPerSec = this.nanosecond ? NSEC_PER_SEC : USEC_PER_SEC;
     const nsecPerFrac = this.nanosecond ? 1 : 1000;
     if (tsFrac < fracPerSec) {
@@ -326,6 +371,73 @@ export class PcapReader implements FormatReader {
     trimFcs(keptBytes, origLenBytes, this.fcsBytes, this.trimmed);
     rec.capLenBytes = this.trimmed.capLenBytes;
     rec.origLenBytes = this.trimmed.origLenBytes;
+  }
+
+  /**
+   * Resync mode: is the record header at `pos` one a live writer produces? caplen at least 1 and within the file's
+   * snap length (libpcap would cut a longer one; a live writer never writes one), orig_len at least caplen and at
+   * most any link's largest packet, the sub-second field below one second.
+   */
+  private plausibleLengths(view: DataView, pos: number): boolean {
+    const [capLenBytes, origLenBytes] = this.readLengths(view, pos);
+    if (capLenBytes === 0 || capLenBytes > this.effectiveSnaplenBytes || capLenBytes > this.maxCapLenBytes) return false;
+    if (origLenBytes < capLenBytes || origLenBytes > PLAUSIBLE_MAX_ORIG_LEN_BYTES) return false;
+    return view.getUint32(pos + 4, this.littleEndian) < (this.nanosecond ? NSEC_PER_SEC : USEC_PER_SEC);
+  }
+
+  /** The fields of a rejected record header, for the damage detail. */
+  private describeHeader(view: DataView, pos: number): string {
+    const [capLenBytes, origLenBytes] = this.readLengths(view, pos);
+    const fraction = view.getUint32(pos + 4, this.littleEndian);
+    return `caplen ${capLenBytes}, len ${origLenBytes}, snaplen ${this.effectiveSnaplenBytes}, sub-second ${fraction}`;
+  }
+
+  /**
+   * Resync mode, after damage: step forward byte by byte to the next offset that holds either a plausible record
+   * header (lengths as `plausibleLengths`, timestamp near the last good record's, and the header after it plausible
+   * too when its bytes are already here — the stream is not held back waiting for the next packet) or a new pcap
+   * file header (a writer started again on the same pipe). Returns false while more bytes are needed; the bytes
+   * before the first unrejected offset are dropped as they are passed, so memory stays at one buffer.
+   */
+  private scan(buf: ChunkBuffer, eof: boolean): boolean {
+    this.needBytes = Math.max(this.recordHeaderBytes, FILE_HEADER_BYTES);
+    for (let pos = buf.start; ; pos++) {
+      const found = this.candidateAt(buf, pos, eof);
+      if (found === CANDIDATE_NO) continue;
+      if (found === CANDIDATE_NEED_MORE) {
+        // At the end of input nothing more can be found: the rest is skipped and `finish` reports it.
+        buf.start = eof ? buf.end : pos;
+        return false;
+      }
+      buf.start = pos;
+      this.sink.resumeAt(buf.baseOffset + pos);
+      if (found === CANDIDATE_FILE_HEADER) this.headerAccepted = false;
+      this.needBytes = this.recordHeaderBytes;
+      return true;
+    }
+  }
+
+  private candidateAt(buf: ChunkBuffer, pos: number, eof: boolean): number {
+    const view = buf.view;
+    const leftBytes = buf.end - pos;
+    if (leftBytes < 4) return CANDIDATE_NEED_MORE;
+    if (pcapByteOrder(view.getUint32(pos, true)) !== null) {
+      if (leftBytes < FILE_HEADER_BYTES) return eof ? CANDIDATE_NO : CANDIDATE_NEED_MORE;
+      return saneFileHeaderAt(view, pos) ? CANDIDATE_FILE_HEADER : CANDIDATE_NO;
+    }
+    const headerBytes = this.recordHeaderBytes;
+    if (leftBytes < headerBytes) return eof ? CANDIDATE_NO : CANDIDATE_NEED_MORE;
+    if (!this.plausibleLengths(view, pos) || !this.plausibleTime(view, pos)) return CANDIDATE_NO;
+    const next = pos + headerBytes + this.readLengths(view, pos)[0];
+    if (buf.end - next >= FILE_HEADER_BYTES && pcapByteOrder(view.getUint32(next, true)) !== null) return CANDIDATE_RECORD;
+    if (buf.end - next >= headerBytes && !(this.plausibleLengths(view, next) && this.plausibleTime(view, next))) return CANDIDATE_NO;
+    return CANDIDATE_RECORD;
+  }
+
+  private plausibleTime(view: DataView, pos: number): boolean {
+    if (this.lastTsSec < 0) return true;
+    const tsSec = view.getUint32(pos, this.littleEndian);
+    return tsSec >= this.lastTsSec - PLAUSIBLE_BACK_SEC && tsSec <= this.lastTsSec + PLAUSIBLE_AHEAD_SEC;
   }
 
   private refuse(code: 'truncated-file-header' | 'unsupported-version' | 'bad-file-header', message: string): never {

@@ -29,6 +29,25 @@ export const PCAPNG_BLOCK = {
   APPLE_PIB: 0x8000_0001,
 } as const;
 
+/**
+ * Block types a resync scan accepts as the start of the next block (formats.md §2.1): those above, and the
+ * name-resolution, interface-statistics, systemd-journal, decryption-secrets and custom blocks.
+ */
+const KNOWN_BLOCK_TYPES: ReadonlySet<number> = new Set([
+  PCAPNG_BLOCK.SHB,
+  PCAPNG_BLOCK.IDB,
+  PCAPNG_BLOCK.PB,
+  PCAPNG_BLOCK.SPB,
+  4,
+  5,
+  PCAPNG_BLOCK.EPB,
+  9,
+  0x0a,
+  0x0bad,
+  0x4000_0bad,
+  PCAPNG_BLOCK.APPLE_PIB,
+]);
+
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const BYTE_ORDER_MAGIC_SWAPPED = 0x4d3c2b1a;
 
@@ -109,6 +128,8 @@ export class PcapngReader implements FormatReader {
   private packetFlags = 0;
   private processIndex = NO_INDEX;
   private effectiveProcessIndex = NO_INDEX;
+  /** Resync mode: a later section header had a version this reader cannot read; its blocks are skipped. */
+  private skippingSection = false;
 
   /** @param sink - shared record, counters and summary lists */
   constructor(private readonly sink: RecordSink) {}
@@ -116,19 +137,26 @@ export class PcapngReader implements FormatReader {
   parse(buf: ChunkBuffer, eof: boolean): void {
     if (this.sink.damage !== null) return;
     if (!this.headerAccepted && !this.readFirstSectionHeader(buf, eof)) return;
-    this.parseBlocks(buf);
+    for (;;) {
+      if (this.sink.scanning !== null && !this.skippingSection && !this.scan(buf, eof)) return;
+      this.parseBlocks(buf);
+      // Resync mode: a block that cannot be framed starts a scan for the next one.
+      if (this.sink.scanning === null || this.skippingSection) return;
+    }
   }
 
   finish(buf: ChunkBuffer): void {
     const leftBytes = buf.availableBytes;
-    if (this.sink.damage !== null || !this.headerAccepted || leftBytes === 0) return;
-    let detail = `only ${leftBytes} bytes of a block header left`;
-    if (leftBytes >= 8) {
-      const type = buf.view.getUint32(buf.start, this.littleEndian);
-      const totalBytes = buf.view.getUint32(buf.start + 4, this.littleEndian);
-      detail = `block type 0x${hex32(type)} length ${totalBytes}, only ${leftBytes} bytes left`;
+    if (this.sink.damage === null && this.sink.scanning === null && this.headerAccepted && leftBytes > 0) {
+      let detail = `only ${leftBytes} bytes of a block header left`;
+      if (leftBytes >= 8) {
+        const type = buf.view.getUint32(buf.start, this.littleEndian);
+        const totalBytes = buf.view.getUint32(buf.start + 4, this.littleEndian);
+        detail = `block type 0x${hex32(type)} length ${totalBytes}, only ${leftBytes} bytes left`;
+      }
+      this.sink.fail('pcapng-truncated-block', buf.startOffset, detail);
     }
-    this.sink.fail('pcapng-truncated-block', buf.startOffset, detail);
+    this.sink.endOfInput(buf.baseOffset + buf.end);
   }
 
   describe(): FormatDescription {
@@ -201,10 +229,15 @@ export class PcapngReader implements FormatReader {
     }
   }
 
-  /** The block loop: frame each block by its length, check the trailer, dispatch by type. */
+  /**
+   * The block loop: frame each block by its length, check the trailer, dispatch by type. In resync mode a block that
+   * cannot be framed starts a scan at the next byte; damage inside a framed block (its trailer matched) ends with
+   * the block, so reading goes on right after it.
+   */
   private parseBlocks(buf: ChunkBuffer): void {
     const view = buf.view;
     const end = buf.end;
+    const resync = this.sink.resync;
     let pos = buf.start;
     for (;;) {
       const leftBytes = end - pos;
@@ -218,10 +251,14 @@ export class PcapngReader implements FormatReader {
       if (le === null) {
         const magicHex = hex32(view.getUint32(pos + 8, false));
         this.fail(buf, pos, 'pcapng-bad-byte-order-magic', `byte-order magic 0x${magicHex}`);
+        if (resync) pos = this.startScan(pos);
         break;
       }
       const totalBytes = view.getUint32(pos + 4, le);
-      if (!this.checkBlockLength(buf, pos, type, totalBytes)) break;
+      if (!this.checkBlockLength(buf, pos, type, totalBytes)) {
+        if (resync) pos = this.startScan(pos);
+        break;
+      }
       if (leftBytes < totalBytes) {
         this.needBytes = totalBytes;
         break;
@@ -229,16 +266,102 @@ export class PcapngReader implements FormatReader {
       const trailerBytes = view.getUint32(pos + totalBytes - 4, le);
       if (trailerBytes !== totalBytes) {
         this.fail(buf, pos, 'pcapng-block-length-mismatch', `header length ${totalBytes}, trailer ${trailerBytes}`);
+        if (resync) pos = this.startScan(pos);
         break;
       }
       buf.start = pos + totalBytes;
-      if (!this.readBlock(buf, pos, type, totalBytes, le)) {
-        buf.start = pos;
-        break;
+      if (this.skippingSection && type !== PCAPNG_BLOCK.SHB) {
+        pos += totalBytes;
+        continue;
       }
+      if (!this.readBlock(buf, pos, type, totalBytes, le)) {
+        if (!resync) {
+          buf.start = pos;
+          break;
+        }
+        pos += totalBytes;
+        if (!this.skippingSection) this.sink.resumeAt(buf.baseOffset + pos);
+        continue;
+      }
+      // Resync mode: a readable section header ends the skipping of an unreadable section.
+      if (this.sink.scanning !== null) this.sink.resumeAt(buf.baseOffset + pos);
       pos += totalBytes;
     }
     buf.start = pos;
+  }
+
+  /** Resync: the block at `pos` cannot be framed, so the next one is looked for from the next byte. */
+  private startScan(pos: number): number {
+    this.skippingSection = false;
+    return pos + 1;
+  }
+
+  /**
+   * Resync mode, after a block that cannot be framed: step forward byte by byte to the next offset holding a block
+   * of a known type whose length is sane (at least the type's fixed fields, a multiple of 4, within the maximum;
+   * for a packet block, an interface the section described and a caplen that fits) and whose trailing copy of the
+   * length matches. Returns false while more bytes are needed.
+   */
+  private scan(buf: ChunkBuffer, eof: boolean): boolean {
+    const view = buf.view;
+    for (let pos = buf.start; ; pos++) {
+      const leftBytes = buf.end - pos;
+      if (leftBytes < EPB_MIN_BYTES) {
+        // Too few bytes to tell; at the end of input nothing more can be found (`finish` reports the rest).
+        if (!eof || leftBytes < BLOCK_OVERHEAD_BYTES) {
+          buf.start = eof ? buf.end : pos;
+          this.needBytes = EPB_MIN_BYTES;
+          return false;
+        }
+      }
+      const totalBytes = this.plausibleBlockAt(view, pos, leftBytes);
+      if (totalBytes === 0) continue;
+      if (leftBytes < totalBytes) {
+        if (eof) continue;
+        buf.start = pos;
+        this.needBytes = totalBytes;
+        return false;
+      }
+      const le = view.getUint32(pos, true) === PCAPNG_BLOCK.SHB ? this.sectionByteOrder(view.getUint32(pos + 8, true))! : this.littleEndian;
+      if (view.getUint32(pos + totalBytes - 4, le) !== totalBytes) continue;
+      buf.start = pos;
+      this.sink.resumeAt(buf.baseOffset + pos);
+      this.needBytes = BLOCK_PEEK_BYTES;
+      return true;
+    }
+  }
+
+  /** The total length of a plausible block starting at `pos` (see `scan`), or 0. */
+  private plausibleBlockAt(view: DataView, pos: number, leftBytes: number): number {
+    let le = this.littleEndian;
+    let type = view.getUint32(pos, le);
+    if (view.getUint32(pos, true) === PCAPNG_BLOCK.SHB) {
+      const order = leftBytes >= BLOCK_PEEK_BYTES ? this.sectionByteOrder(view.getUint32(pos + 8, true)) : null;
+      if (order === null) return 0;
+      le = order;
+      type = PCAPNG_BLOCK.SHB;
+    } else if (!KNOWN_BLOCK_TYPES.has(type)) {
+      return 0;
+    }
+    const totalBytes = view.getUint32(pos + 4, le);
+    if (totalBytes < BLOCK_OVERHEAD_BYTES || totalBytes % 4 !== 0 || totalBytes > this.maxBlockBytes) return 0;
+    switch (type) {
+      case PCAPNG_BLOCK.SHB:
+        return totalBytes >= SHB_MIN_BYTES && leftBytes >= SHB_MIN_BYTES && view.getUint16(pos + 12, le) === 1 ? totalBytes : 0;
+      case PCAPNG_BLOCK.IDB:
+        return totalBytes >= IDB_MIN_BYTES ? totalBytes : 0;
+      case PCAPNG_BLOCK.EPB:
+      case PCAPNG_BLOCK.PB: {
+        if (totalBytes < EPB_MIN_BYTES || leftBytes < EPB_MIN_BYTES) return 0;
+        const interfaceId = type === PCAPNG_BLOCK.EPB ? view.getUint32(pos + 8, le) : view.getUint16(pos + 8, le);
+        const capLenBytes = view.getUint32(pos + 20, le);
+        return interfaceId < this.interfaces.length && capLenBytes <= totalBytes - EPB_MIN_BYTES ? totalBytes : 0;
+      }
+      case PCAPNG_BLOCK.SPB:
+        return totalBytes >= SPB_MIN_BYTES && this.interfaces.length > 0 ? totalBytes : 0;
+      default:
+        return totalBytes;
+    }
   }
 
   /** libpcap `read_block`: at least 12, a multiple of 4, at most the current maximum block size. */
@@ -492,6 +615,8 @@ export class PcapngReader implements FormatReader {
     if (major !== 1) {
       const detail = `section header ${this.sectionIndex + 2} has version ${major}.${minor}; only 1.x is read`;
       this.fail(buf, pos, 'pcapng-unsupported-version', detail);
+      // Resync mode: the section's blocks cannot be read (their layout is unknown); skip to the next section.
+      if (this.sink.resync) this.skippingSection = true;
       return false;
     }
     this.startSection(le);
@@ -520,6 +645,7 @@ export class PcapngReader implements FormatReader {
   }
 
   private startSection(le: boolean): void {
+    this.skippingSection = false;
     this.littleEndian = le;
     this.sectionIndex += 1;
     this.interfaces = [];

@@ -5,10 +5,13 @@
  */
 import { ReusableCaptureRecord, type CaptureRecord } from '../types.js';
 import type { ChunkBuffer } from './chunk-buffer.js';
-import type { CaptureDamage, CaptureDamageCode, CaptureInterface, CaptureProcess, CaptureSummary } from './summary.js';
+import type { CaptureDamage, CaptureDamageCode, CaptureInterface, CaptureProcess, CaptureResync, CaptureSummary } from './summary.js';
 
 /** Called once per packet record with the reused record; its bytes are valid only during the call. */
 export type RecordCallback = (rec: CaptureRecord) => void;
+
+/** Called in resync mode each time damage was stepped over (or the input ended inside it). */
+export type ResyncCallback = (event: CaptureResync) => void;
 
 /** A blank record with every field present, so the object keeps one hidden class for the whole run. */
 export function createBlankRecord(): ReusableCaptureRecord {
@@ -21,8 +24,16 @@ export class RecordSink {
   readonly record: CaptureRecord = createBlankRecord();
   /** Packet records delivered so far (the last `frame`). */
   frames = 0;
-  /** Set once; readers stop at it. */
+  /** Set once; readers stop at it. In resync mode only when the input ended inside damage. */
   damage: CaptureDamage | null = null;
+  /**
+   * Resync mode (the live tail, where one bad record must not end a stream that may run for days): damage starts a
+   * scan for the next plausible record instead of stopping. While scanning, this is the damage being stepped over.
+   */
+  scanning: CaptureDamage | null = null;
+  /** Resync mode: damage stepped over so far, and the bytes skipped over it. */
+  resyncs = 0;
+  skippedBytes = 0;
   /** Interfaces in file order (summary). */
   readonly interfaces: CaptureInterface[] = [];
   /** Apple process-information blocks in file order (summary). */
@@ -35,6 +46,8 @@ export class RecordSink {
   constructor(
     readonly path: string,
     private readonly onRecord: RecordCallback,
+    readonly resync = false,
+    private readonly onResync: ResyncCallback | undefined = undefined,
   ) {}
 
   /** Numbers the filled-in record and hands it to the consumer. */
@@ -44,9 +57,43 @@ export class RecordSink {
     this.onRecord(this.record);
   }
 
-  /** Records the damage that stops this input; only the first is kept (it is where reading stopped). */
+  /**
+   * Records damage. Normally it stops this input and only the first is kept (it is where reading stopped); in resync
+   * mode it starts a scan (the reader looks for the next plausible record and calls `resumeAt`).
+   */
   fail(code: CaptureDamageCode, offset: number, detail: string): void {
-    if (this.damage === null) this.damage = { code, offset, frame: this.frames + 1, detail };
+    const damage: CaptureDamage = { code, offset, frame: this.frames + 1, detail };
+    if (!this.resync) {
+      if (this.damage === null) this.damage = damage;
+    } else if (this.scanning === null) {
+      this.scanning = damage;
+    }
+  }
+
+  /** Resync mode: a plausible record starts at input offset `offset`; what lay between was skipped. */
+  resumeAt(offset: number): void {
+    const damage = this.scanning;
+    if (damage === null) return;
+    this.scanning = null;
+    this.report(damage, offset, offset - damage.offset);
+  }
+
+  /**
+   * End of input at input offset `endOffset`. In resync mode, damage still being stepped over (or found at the end,
+   * a record cut short) becomes the summary's damage: reading stopped inside it.
+   */
+  endOfInput(endOffset: number): void {
+    const damage = this.scanning;
+    if (damage === null) return;
+    this.scanning = null;
+    if (this.damage === null) this.damage = damage;
+    this.report(damage, -1, endOffset - damage.offset);
+  }
+
+  private report(damage: CaptureDamage, resumedAtOffset: number, skippedBytes: number): void {
+    this.resyncs++;
+    this.skippedBytes += skippedBytes;
+    this.onResync?.({ damage, resumedAtOffset, skippedBytes });
   }
 }
 

@@ -39,6 +39,11 @@ export const CAPTURE_DAMAGE_CODES = [
   'pcapng-tsresol-unsupported',
   /** The operating system failed a read after the header had been accepted. */
   'read-error',
+  /**
+   * pcap, resync mode only (the live tail): a record header no live writer produces — caplen above the file's snap
+   * length, orig_len below caplen, or a sub-second field out of range — so the bytes are not a record boundary.
+   */
+  'pcap-record-implausible',
 ] as const;
 
 /** One of `CAPTURE_DAMAGE_CODES`. */
@@ -54,6 +59,15 @@ export interface CaptureDamage {
   frame: number;
   /** One line with the numbers, e.g. "caplen 524501 > maximum 262144". */
   detail: string;
+}
+
+/** Resync mode: damage the reader stepped over, and where reading went on. */
+export interface CaptureResync {
+  damage: CaptureDamage;
+  /** Input offset of the next plausible record, or -1 when the input ended first. */
+  resumedAtOffset: number;
+  /** Bytes skipped from the damage to where reading went on (or to the end of input). */
+  skippedBytes: number;
 }
 
 /** One capture interface: the classic pcap file header, or one pcapng IDB. */
