@@ -14,8 +14,11 @@ interface Cidr {
   prefixWords: [number, number, number, number];
 }
 
-/** Where the local addresses came from, for the report. */
-export type LocalSource = 'option' | 'capture-direction' | 'denial-log' | 'most-flows' | 'none';
+/**
+ * Where the local addresses came from, for the report. `host-addresses`: the live tail on this host, whose own
+ * addresses are the protected side when the traffic shows them.
+ */
+export type LocalSource = 'option' | 'capture-direction' | 'denial-log' | 'most-flows' | 'host-addresses' | 'none';
 
 /** The local side: a set of networks, plus how they were chosen. */
 export class LocalSide {

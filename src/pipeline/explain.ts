@@ -10,14 +10,15 @@ import { isLittleSnitchTrafficLog, parseLittleSnitchTrafficLog, rankAlertCauses,
 import { remedyFor, type CauseName } from '../classify/remedies.js';
 import { readCapture } from '../capture/index.js';
 import { Timeline, explainDenials, type Explanation, type ObservedPacket, type TimeoutContext } from '../classify/explain.js';
-import { decodeOpenvpnHeader } from '../decode/app/openvpn.js';
-import { guessService } from '../decode/app/fingerprint.js';
 import { PacketDecoder } from '../decode/packet.js';
 import { LocalSide } from '../flow/local.js';
 import { steadyStateTimeoutUs, timeoutsInSeconds, type TimeoutProfile } from '../flow/profiles.js';
 import { FlowTable, type Denial } from '../flow/table.js';
 import { copyCaptureRecord, type CaptureRecord, type DecodedPacket } from '../types.js';
+import { isIcmpErrorAboutUdp, isLoggedDenial, isUdp, observedIcmpError, observedUdpPacket, packetTimeUs, portService } from './observed.js';
 import { inferLocalSide } from './replay.js';
+
+export { isLoggedDenial } from './observed.js';
 import type { TimelineCollector } from './timeline.js';
 
 /** Options of explain. */
@@ -55,25 +56,11 @@ interface Entry {
   ipId: number;
 }
 
-const DEFAULT_DENY_PREFIX = /drop|deny|block|reject/i;
 const JOIN_WINDOW_US = 2_000_000;
-
-function tsUsOf(record: CaptureRecord): number {
-  return record.tsSec * 1_000_000 + Math.floor(record.tsNsec / 1000);
-}
 
 function tupleText(pkt: DecodedPacket): string {
   const v = pkt.ipVersion === 6 ? 6 : 4;
   return `${formatAddress(pkt.data, pkt.srcAddrOffset, v)}.${pkt.srcPort}>${formatAddress(pkt.data, pkt.dstAddrOffset, v)}.${pkt.dstPort}`;
-}
-
-function isUdp(pkt: DecodedPacket): boolean {
-  return pkt.hasUdp && pkt.ipProto === 17 && !pkt.portsFromFirstFragment && !(pkt.issue !== null && pkt.issue.kind === 'invalid');
-}
-
-/** An ICMP/ICMPv6 error quoting a UDP datagram: explained as `icmp-error` against the quoted flow. */
-function isIcmpErrorAboutUdp(pkt: DecodedPacket): boolean {
-  return pkt.hasQuotedUdp && (pkt.ipProto === 1 || pkt.ipProto === 58);
 }
 
 /** The join key of an ICMP error: its sender and receiver, and the quoted flow. */
@@ -82,15 +69,6 @@ function icmpKeyText(pkt: DecodedPacket): string {
   const q = pkt.quotedIpVersion === 6 ? 6 : 4;
   return `icmp ${formatAddress(pkt.data, pkt.srcAddrOffset, v)}>${formatAddress(pkt.data, pkt.dstAddrOffset, v)} ` +
     `${formatAddress(pkt.data, pkt.quotedSrcAddrOffset, q)}.${pkt.quotedSrcPort}>${formatAddress(pkt.data, pkt.quotedDstAddrOffset, q)}.${pkt.quotedDstPort}`;
-}
-
-/** Is this log record a denial? pflog: a block action; NFLOG: the prefix; anything else: every record is one. */
-export function isLoggedDenial(pkt: DecodedPacket, denyPrefix: string | undefined): boolean {
-  if (pkt.pflog !== undefined) return pkt.pflog.action !== 0 && pkt.pflog.actionName !== 'match' && pkt.pflog.actionName !== 'scrub';
-  if (pkt.nflog !== undefined) {
-    return denyPrefix === undefined ? DEFAULT_DENY_PREFIX.test(pkt.nflog.prefix) : pkt.nflog.prefix.toLowerCase().includes(denyPrefix.toLowerCase());
-  }
-  return true;
 }
 
 async function collect(file: string, source: 'capture' | 'log', denyPrefix: string | undefined, entries: Entry[]): Promise<number> {
@@ -104,8 +82,8 @@ async function collect(file: string, source: 'capture' | 'log', denyPrefix: stri
       return;
     }
     const copy = copyCaptureRecord(record);
-    // NFLOG records reach libpcap in batches (flushed after up to 1 s), so the pcap header holds the time they were
-    // read; the kernel's NFULA_TIMESTAMP (formats.md §5.3) holds the packet's own time. Use it when present.
+    // NFLOG records are dated by the kernel's NFULA_TIMESTAMP when present (packetTimeUs); the copy carries that time.
+    const tsUs = packetTimeUs(pkt, record);
     const nflog = pkt.nflog;
     if (nflog !== undefined && nflog.tsSec !== undefined && nflog.tsUsec !== undefined) {
       copy.tsSec = nflog.tsSec;
@@ -116,7 +94,7 @@ async function collect(file: string, source: 'capture' | 'log', denyPrefix: stri
       source,
       frame: record.frame,
       denied: source === 'log' && isLoggedDenial(pkt, denyPrefix),
-      tsUs: tsUsOf(copy),
+      tsUs,
       key: icmpError ? icmpKeyText(pkt) : tupleText(pkt),
       ipId: pkt.ipVersion === 4 ? pkt.fragmentId : -1,
     });
@@ -216,33 +194,9 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
     }
     const verdict = table.observe(pkt, entry.tsUs, entry.denied);
     timeline?.observe(0, table, pkt, entry.tsUs, entry.frame);
+    const place = { index: packets.length, frame: entry.frame, source: entry.source, tsUs: entry.tsUs };
     const denial = seen.denial as Denial | undefined;
-    const role = table.last.role;
-    const fromLocal = role === 'outbound' || role === 'local';
-    const v = pkt.ipVersion === 6 ? 6 : 4;
-    const src = formatAddress(pkt.data, pkt.srcAddrOffset, v);
-    const dst = formatAddress(pkt.data, pkt.dstAddrOffset, v);
-    const guess = guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort);
-    const ov = guess.service === 'openvpn' || pkt.srcPort === 1194 || pkt.dstPort === 1194 ? decodeOpenvpnHeader(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes) : undefined;
-    packets.push({
-      index: packets.length,
-      frame: entry.frame,
-      source: entry.source,
-      tsUs: entry.tsUs,
-      localAddr: fromLocal ? src : dst,
-      localPort: fromLocal ? pkt.srcPort : pkt.dstPort,
-      remoteAddr: fromLocal ? dst : src,
-      remotePort: fromLocal ? pkt.dstPort : pkt.srcPort,
-      fromLocal,
-      service: guess.by === 'payload' ? guess.service : '',
-      openvpnOpcode: ov?.opcode ?? -1,
-      openvpnOpcodeName: ov?.opcodeName ?? '',
-      openvpnSession: ov?.sessionId ?? '',
-      payloadBytes: pkt.payloadLenBytes,
-      multicast: denial?.multicast ?? isGroupAddressText(dst),
-      denied: haveLog ? entry.denied : verdict === 'deny',
-      denial,
-    });
+    packets.push(observedUdpPacket(pkt, table.last.role, place, haveLog ? entry.denied : verdict === 'deny', denial));
   }
   table.finish();
   assignServices(packets);
@@ -276,34 +230,8 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
 /** Replay an ICMP error about a UDP flow; the packet is seen from the host, with the quoted flow's endpoints. */
 function observeIcmpError(table: FlowTable, pkt: DecodedPacket, entry: Entry, index: number, haveLog: boolean, seen: { denial: Denial | undefined }): ObservedPacket {
   const verdict = table.observeIcmpError(pkt, entry.tsUs, entry.denied);
-  const denial = seen.denial as Denial | undefined;
-  const role = table.last.role;
-  const fromLocal = role === 'outbound' || role === 'local';
-  const v = pkt.ipVersion === 6 ? 6 : 4;
-  const q = pkt.quotedIpVersion === 6 ? 6 : 4;
-  const quotedSrc = formatAddress(pkt.data, pkt.quotedSrcAddrOffset, q);
-  const quotedDst = formatAddress(pkt.data, pkt.quotedDstAddrOffset, q);
-  // An error sent to the host is about a datagram the host sent (quoted source = local), and the other way round.
-  return {
-    index,
-    frame: entry.frame,
-    source: entry.source,
-    tsUs: entry.tsUs,
-    localAddr: fromLocal ? quotedDst : quotedSrc,
-    localPort: fromLocal ? pkt.quotedDstPort : pkt.quotedSrcPort,
-    remoteAddr: fromLocal ? quotedSrc : quotedDst,
-    remotePort: fromLocal ? pkt.quotedSrcPort : pkt.quotedDstPort,
-    fromLocal,
-    service: '',
-    openvpnOpcode: -1,
-    openvpnOpcodeName: '',
-    openvpnSession: '',
-    payloadBytes: 0,
-    multicast: false,
-    icmp: { type: pkt.icmpType, code: pkt.icmpCode, sender: formatAddress(pkt.data, pkt.srcAddrOffset, v) },
-    denied: haveLog ? entry.denied : verdict === 'deny',
-    denial,
-  };
+  const place = { index, frame: entry.frame, source: entry.source, tsUs: entry.tsUs };
+  return observedIcmpError(pkt, table.last.role, place, haveLog ? entry.denied : verdict === 'deny', seen.denial as Denial | undefined);
 }
 
 /** The local side: --local, else the destinations of inbound denials in the log, else the capture's own evidence. */
@@ -333,7 +261,7 @@ function assignServices(packets: ObservedPacket[]): void {
   }
   for (const p of packets) {
     const key = `${p.localAddr}|${p.localPort}|${p.remoteAddr}|${p.remotePort}`;
-    p.service = byTuple.get(key) ?? (guessService(new Uint8Array(0), 0, 0, p.remotePort, p.localPort).service || '');
+    p.service = byTuple.get(key) ?? portService(p.remotePort, p.localPort);
   }
 }
 
