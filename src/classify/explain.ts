@@ -397,6 +397,7 @@ function explainIcmpError(
   return done('icmp-error', prev !== undefined || lastUdp !== undefined ? 0.9 : 0.75, lines);
 }
 
-function isClientReset(opcode: number): boolean {
+/** An OpenVPN opcode a client starts a session with (P_CONTROL_HARD_RESET_CLIENT_V1/V2/V3). */
+export function isClientReset(opcode: number): boolean {
   return opcode === 7 || opcode === 10 || opcode === 1;
 }
