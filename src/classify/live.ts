@@ -11,8 +11,8 @@
  * Memory is bounded over days of running. Per flow (5-tuple seen from the host) only what the checks read is kept:
  * counters, its first packet, the host's first and last packets, the last passed packet, the last OpenVPN reset,
  * the host's last few packets and ICMP errors; a flow's record is dropped `historyKeepUs` after its last packet
- * (strays arrive long after a state expired, so it outlives the flow table's state), and at most `maxFlows` are
- * kept (least recently used first out). Each open verdict freezes the facts about the packets before it when it is
+ * (a day by default: the strays that matter arrive after a laptop slept for hours, long after the flow table forgot
+ * the state), and at most `maxFlows` are kept (least recently used first out), which bounds memory under scans. Each open verdict freezes the facts about the packets before it when it is
  * made, so revising it later never depends on what has been dropped since.
  */
 import {
@@ -53,7 +53,7 @@ export interface LiveExplainerOptions {
   timeouts: TimeoutContext;
   /** How long after a denied packet later packets may still change a verdict that depends on them (µs). */
   settleAfterUs: number;
-  /** How long a flow's record is kept after its last packet (µs); at least `settleAfterUs`. Default 10 minutes. */
+  /** How long a flow's record is kept after its last packet (µs); at least `settleAfterUs`. Default 24 hours. */
   historyKeepUs?: number;
   /** Flows with a record at most (default 20,000); the least recently used is dropped first. */
   maxFlows?: number;
@@ -63,7 +63,7 @@ export interface LiveExplainerOptions {
   events: LiveExplainerEvents;
 }
 
-const DEFAULT_HISTORY_KEEP_US = 600_000_000;
+const DEFAULT_HISTORY_KEEP_US = 24 * 3_600_000_000;
 const DEFAULT_MAX_FLOWS = 20_000;
 const DEFAULT_MAX_OPEN = 4_096;
 const DEFAULT_MAX_OPEN_PER_FLOW = 32;
@@ -101,6 +101,7 @@ class FlowRecord {
     readonly remoteKey: string,
     readonly localAddr: string,
     readonly localPort: number,
+    readonly remoteAddr: string,
   ) {}
 
   /** The flow's service: its first payload fingerprint, else the port guess. */
@@ -201,6 +202,9 @@ export class LiveExplainer {
     this.advance(p.tsUs);
     const key = tupleKey(p);
     const flow = this.touchFlow(key, p);
+    // Kept packets share their flow's address strings.
+    p.localAddr = flow.localAddr;
+    p.remoteAddr = flow.remoteAddr;
     if (flow.portService === '') flow.portService = portService;
     if (p.icmp === undefined && p.service !== '' && flow.payloadService === '') {
       flow.payloadService = p.service;
@@ -265,7 +269,7 @@ export class LiveExplainer {
       this.flows.set(key, flow);
       return flow;
     }
-    flow = new FlowRecord(key, `${p.remoteAddr}|${p.remotePort}`, p.localAddr, p.localPort);
+    flow = new FlowRecord(key, `${p.remoteAddr}|${p.remotePort}`, p.localAddr, p.localPort, p.remoteAddr);
     this.flows.set(key, flow);
     addTo(this.byRemote, flow.remoteKey, flow);
     addTo(this.byLocalPort, flow.localPort, flow);

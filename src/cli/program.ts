@@ -7,7 +7,7 @@
  * unreadable input.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { CaptureError, LittleSnitchParseError, PROFILES, ProfileError, RulesInputError, describeTimeouts } from '../pipeline/errors.js';
+import { CaptureError, LittleSnitchParseError, LiveCaptureError, PROFILES, ProfileError, RulesInputError, describeTimeouts } from '../pipeline/errors.js';
 // Commands load when they run (dynamic import below): start-up then costs only commander and this file, not every
 // pipeline, report and parser of the package.
 import type { AnalyzeCliOptions } from './commands/analyze.js';
@@ -15,6 +15,7 @@ import type { ExplainCliOptions } from './commands/explain.js';
 import type { PacketsOptions } from './commands/packets.js';
 import type { RulesCliOptions } from './commands/rules.js';
 import type { SimulateCliOptions } from './commands/simulate.js';
+import type { TailCliOptions } from './commands/tail.js';
 import { ExitError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -22,9 +23,10 @@ const VERSION = '0.1.0';
 
 const EXIT_CODES_HELP = `
 Exit codes:
-  0  ran to completion (damaged packets are counted, not fatal)
+  0  ran to completion (damaged packets are counted, not fatal); tail: Ctrl-C or the end of its input
   1  a --fail-on condition held
-  2  bad usage, or an input that is not a readable capture`;
+  2  bad usage, or an input that is not a readable capture; tail: no way to capture (no cap, no root, no such
+     interface), or the interface went away without --wait`;
 
 function buildProgram(io: CliIo): Command {
   const program = new Command();
@@ -253,6 +255,49 @@ Examples:
       await runSimulate(file, { ...options, progress: options.progress === false ? false : undefined }, io);
     });
 
+
+  program
+    .command('tail')
+    .summary('watch denials as they happen: pflog0, nflog:GROUP, any interface, or a pcap stream on stdin')
+    .description(
+      'Explain denied inbound UDP packets as they happen, one line per event, flushed at once: denials with their\n' +
+        'cause (provisional while later packets could change it, with a revision line when they do), and with -v\n' +
+        'flows gaining state and expiring. Reads a pcap or pcapng stream on stdin as it arrives (-), or captures\n' +
+        'live with --interface through libpcap (the optional cap module). With pflog or NFLOG the log says which\n' +
+        'packets were denied; on a plain interface the firewall model predicts them. Ctrl-C or the end of input\n' +
+        'prints a summary.',
+    )
+    .argument('[file]', '- for a pcap or pcapng stream on standard input (e.g. from tcpdump -U -w -)')
+    .option('-i, --interface <name>', 'capture live: pflog0 (macOS, BSD), nflog:GROUP (Linux), or any interface (en0, eth0, any)')
+    .option('--filter <bpf>', "a BPF filter for --interface (pcap-filter(7)), e.g. 'udp or icmp or icmp6'")
+    .option('--wait', 'wait for the interface to appear, and to come back when it goes away')
+    .addOption(new Option('--format <format>', 'text for people, ndjson for machines (one JSON object per line with a type)').default('text').choices(['text', 'ndjson']))
+    .option('-v, --verbose', 'also report flows gaining state and expiring, and verdicts becoming final')
+    .option('--final-after <duration>', 'verdicts that depend on later packets are final this long after the denied packet', '120s')
+    .option('--deny-prefix <text>', 'NFLOG: records whose prefix contains this are denials (default: drop, deny, block, reject)')
+    .option('--profile <name>', 'firewall model (default pf; linux for nflog:GROUP); see udptrack analyze --help')
+    .option('--udp-timeout <spec>', "override the profile's timeouts, e.g. replied=60s")
+    .option('--firewall-config <file>', 'take the timeouts from pfctl -s timeouts, nft list ruleset or sysctl -a output')
+    .option('--local <addr|cidr>', "the protected host(s); default: the capture's direction marks, else this host's addresses", collect)
+    .addHelpText(
+      'after',
+      `
+Times are packet times, absolute, UTC. While the input is quiet a wall-clock tick moves packet time on (the last
+packet's time plus the time since it arrived, less 1 s), so expiries and final verdicts are announced anyway.
+Damaged or garbage input on stdin is reported on stderr, counted, and reading goes on at the next valid record.
+
+Examples:
+  sudo udptrack tail --interface pflog0                  # macOS/BSD: sudo ifconfig pflog0 create, block log …
+  sudo udptrack tail --interface nflog:7                 # nft: … log prefix "drop " group 7 drop
+  sudo udptrack tail --interface en0 --filter 'udp or icmp or icmp6' -v
+  sudo tcpdump -i pflog0 -U -w - | udptrack tail -       # no cap module needed
+  sudo tcpdump -i eth0 -U -w - udp | udptrack tail - --format ndjson`,
+    )
+    .action(async (file: string | undefined, options: TailCliOptions) => {
+      const { runTail } = await import('./commands/tail.js');
+      await runTail(file, options, io);
+    });
+
   return program;
 }
 
@@ -284,6 +329,10 @@ function exitCodeFor(error: unknown, io: CliIo): number {
     return 2;
   }
   if (error instanceof ProfileError || error instanceof LittleSnitchParseError) {
+    io.stderr.write(`udptrack: ${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof LiveCaptureError) {
     io.stderr.write(`udptrack: ${error.message}\n`);
     return 2;
   }

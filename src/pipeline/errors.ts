@@ -6,3 +6,4 @@ export { CaptureError } from '../capture/errors.js';
 export { describeTimeouts, PROFILES, ProfileError } from '../flow/profiles.js';
 export { LittleSnitchParseError } from '../classify/little-snitch-error.js';
 export { RulesInputError } from './rules-error.js';
+export { LiveCaptureError } from '../capture/live-error.js';

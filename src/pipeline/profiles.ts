@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseFirewallConfig } from '../flow/firewall-config.js';
 import { PROFILES, ProfileError, getProfile, withOverrides, type TimeoutProfile } from '../flow/profiles.js';
 
-export { PROFILES, ProfileError, describeTimeouts, type TimeoutProfile } from '../flow/profiles.js';
+export { PROFILES, ProfileError, describeTimeouts, timeoutsInSeconds, type TimeoutProfile } from '../flow/profiles.js';
 
 /** Profile options as the CLI collects them. */
 export interface ProfileChoice {
