@@ -4,9 +4,10 @@
  * while nothing arrives; Ctrl-C prints the summary and exits 0; bad usage is one line and exit 2.
  * (Live interfaces, nflog and tcpdump on real traffic: test/kernel/tail.test.ts.)
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { StringSink } from '../../src/cli/io.js';
@@ -216,5 +217,32 @@ describe('as it happens', () => {
     expect(await exited).toBe(0);
     expect(err).toBe('');
     expect(out).toMatch(/\nDenied: {5}3 \(3 unsolicited\)/);
+  });
+});
+
+describe('without the cap module', () => {
+  it('udptrack still runs; --interface says what is missing and the alternative, exit 2', () => {
+    // A copy of the build whose node_modules has commander and nothing else: as installed where cap did not build.
+    const dir = mkdtempSync(join(tmpdir(), 'udptrack-nocap-'));
+    try {
+      cpSync(resolve(REPO_ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+      cpSync(resolve(REPO_ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+      cpSync(resolve(REPO_ROOT, 'package.json'), join(dir, 'package.json'));
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(resolve(REPO_ROOT, 'node_modules/commander'), join(dir, 'node_modules/commander'));
+      const cli = (args: string[], input?: Uint8Array): { status: number | null; stdout: string; stderr: string } =>
+        spawnSync(process.execPath, [join(dir, 'bin/udptrack.js'), ...args], { encoding: 'utf8', input, env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC' } });
+      const live = cli(['tail', '--interface', 'eth0']);
+      expect(live.status).toBe(2);
+      expect(live.stdout).toBe('');
+      expect(live.stderr).toBe(
+        "udptrack: live capture needs the optional 'cap' module, which is not built here (it needs libpcap's headers: apt-get install libpcap-dev or brew install libpcap, then npm rebuild cap); or without it: sudo tcpdump -i eth0 -U -w - | udptrack tail -\n",
+      );
+      const piped = cli(['tail', '-', '--format', 'ndjson'], readFileSync('fixtures/pflog/macos-sleep.pcap'));
+      expect(piped.status).toBe(0);
+      expect(ndjson(piped.stdout).at(-1)).toMatchObject({ type: 'summary', verdicts: 7 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
