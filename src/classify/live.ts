@@ -168,6 +168,8 @@ export class LiveExplainer {
   private readonly flows = new Map<string, FlowRecord>();
   private readonly byRemote = new Map<string, Set<FlowRecord>>();
   private readonly byLocalPort = new Map<number, Set<FlowRecord>>();
+  /** Flows with open verdicts, by remote endpoint: the only ones a host packet to that endpoint can change. */
+  private readonly openByRemote = new Map<string, Set<FlowRecord>>();
   /** Open verdicts by id (creation order). */
   private readonly open = new Map<number, OpenVerdict>();
   private readonly recentDenials: RecentDenial[] = [];
@@ -320,8 +322,8 @@ export class LiveExplainer {
 
   /** The host sent to a remote endpoint: for open verdicts on its other flows to it, a new flow from another port. */
   private noteHostPacketToRemote(flow: FlowRecord, p: ObservedPacket): void {
-    const siblings = this.byRemote.get(flow.remoteKey);
-    if (siblings === undefined || siblings.size < 2) return;
+    const siblings = this.openByRemote.get(flow.remoteKey);
+    if (siblings === undefined) return;
     for (const s of siblings) {
       if (s === flow || s.localAddr !== flow.localAddr || s.localPort === flow.localPort) continue;
       for (const v of s.open) {
@@ -427,6 +429,7 @@ export class LiveExplainer {
     }
     this.open.set(v.id, v);
     flow.open.push(v);
+    if (flow.open.length === 1) addTo(this.openByRemote, flow.remoteKey, flow);
     this.events.onVerdict?.(v);
     if (flow.open.length > this.maxOpenPerFlow) this.settle(flow.open[0]!, this.nowUs, 'limit');
     if (this.open.size > this.maxOpen) this.settle(this.open.values().next().value as OpenVerdict, this.nowUs, 'limit');
@@ -468,6 +471,7 @@ export class LiveExplainer {
     const list = v.flow.open;
     const at = list.indexOf(v);
     if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) removeFrom(this.openByRemote, v.flow.remoteKey, v.flow);
   }
 }
 
