@@ -9,6 +9,22 @@ export { replayCapture, inferLocalSide, type ReplayOptions, type ReplayResult } 
 export { simulateCapture, type SimulateOptions } from './simulate.js';
 export { parseSweep as parseSweepSpec } from '../flow/profiles.js';
 export { explainInputs, type ExplainOptions, type ExplainResult } from './explain.js';
+export {
+  TailSession,
+  hostAddresses,
+  tailInterface,
+  tailStream,
+  TICK_LAG_US,
+  type InterfaceEvent,
+  type TailControl,
+  type TailDamage,
+  type TailEnd,
+  type TailEvents,
+  type TailFlow,
+  type TailOptions,
+  type TailSummary,
+} from './tail.js';
+export { LiveCaptureError, type LiveCaptureErrorCode } from '../capture/live.js';
 export { TimelineCollector, TIMELINE_LIMITS, listVerdicts, type TimelineCollectorOptions } from './timeline.js';
 export {
   LittleSnitchParseError,

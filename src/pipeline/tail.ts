@@ -15,7 +15,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createCaptureParser, type CaptureResync } from '../capture/index.js';
+import { CaptureError, createCaptureParser, type CaptureResync } from '../capture/index.js';
 import { startCaptureHelper, type CaptureHelperCommand, type CaptureHelperSpec, type CaptureHelperStatus } from '../capture/live.js';
 import type { TimeoutContext } from '../classify/explain.js';
 import { LiveExplainer, type LiveVerdict, type SettleReason } from '../classify/live.js';
@@ -374,6 +374,7 @@ export async function tailStream(stream: NodeJS.ReadableStream, path: string, se
   try {
     const end = await pump(
       stream,
+      path,
       (chunk) => {
         arrivalMs = now();
         parser.push(chunk);
@@ -436,6 +437,7 @@ export async function tailInterface(
       try {
         await pump(
           running.stream,
+          spec.device,
           (chunk) => {
             arrivalMs = now();
             parser.push(chunk);
@@ -467,7 +469,7 @@ export async function tailInterface(
  * Feed a stream's chunks to `onChunk` as they arrive (flowing mode, no read-ahead queue) until it ends ('end') or
  * `signal` aborts ('aborted'). A throw from `onChunk` (an unreadable file header) rejects.
  */
-function pump(stream: NodeJS.ReadableStream, onChunk: (chunk: Uint8Array) => void, signal: AbortSignal): Promise<'end' | 'aborted'> {
+function pump(stream: NodeJS.ReadableStream, path: string, onChunk: (chunk: Uint8Array) => void, signal: AbortSignal): Promise<'end' | 'aborted'> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       resolve('aborted');
@@ -483,7 +485,7 @@ function pump(stream: NodeJS.ReadableStream, onChunk: (chunk: Uint8Array) => voi
     const onData = (chunk: string | Uint8Array): void => {
       if (typeof chunk === 'string') {
         cleanup();
-        reject(new TypeError('stream delivers text, not bytes'));
+        reject(new CaptureError(path, 'read-failed', 'stream delivers text, not bytes (remove its encoding)'));
         return;
       }
       try {
@@ -499,7 +501,8 @@ function pump(stream: NodeJS.ReadableStream, onChunk: (chunk: Uint8Array) => voi
     };
     const onError = (error: Error): void => {
       cleanup();
-      reject(error);
+      // A read error is the input's, said in one line like every unreadable input (never a stack trace).
+      reject(new CaptureError(path, 'read-failed', `cannot read: ${error.message.split('\n')[0] ?? error.message}`));
     };
     const onAbort = (): void => {
       cleanup();

@@ -125,6 +125,18 @@ describe('damage on stdin is reported and stepped over', () => {
     expect(records.at(-1)).toMatchObject({ type: 'summary', end: 'end-of-input', records: 33 });
   });
 
+  it('a read error on stdin: one line, exit 2, no stack trace', async () => {
+    const stdin = new PassThrough();
+    const stdout = new StringSink();
+    const stderr = new StringSink();
+    const run = runCli(['tail', '-'], { stdout, stderr, stderrIsTty: false, stdin });
+    stdin.write(clean.subarray(0, 200));
+    await new Promise((r) => setTimeout(r, 50));
+    stdin.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
+    expect(await run).toBe(2);
+    expect(stderr.text).toBe('udptrack: -: cannot read: EIO: i/o error, read\n');
+  });
+
   it('input that is not a capture: one line, exit 2', async () => {
     const result = await runCliCaptured(['tail', '-'], new TextEncoder().encode('<!DOCTYPE html><html>'));
     expect(result.exitCode).toBe(2);
