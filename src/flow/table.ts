@@ -639,28 +639,51 @@ export class FlowTable {
   }
 
   private rememberExpired(flow: FlowRecord): void {
-    const aPackets = this.store.aPackets[flow.index]!;
-    const bPackets = this.store.bPackets[flow.index]!;
-    const side = flow.localSide;
+    const s = this.store;
+    const f = flow.index;
+    const aPackets = s.aPackets[f]!;
+    const bPackets = s.bPackets[f]!;
+    const side = s.localSide[f]!; // 0 none, 1 a, 2 b
     this.recentExpired.remember(
-      flow,
-      flow.id,
-      flow.lastUs,
-      flow.expiresUs,
+      this.keyOf(f, flow.hash),
+      s.id[f]!,
+      s.lastUs[f]!,
+      s.expiresUs[f]!,
       flow.timeoutKey,
-      flow.timeoutUs,
-      side === undefined ? 0 : side === 'a' ? aPackets : bPackets,
-      side === undefined ? 0 : side === 'a' ? bPackets : aPackets,
-      flow.localSide === flow.opener,
+      s.timeoutUs[f]!,
+      side === 0 ? 0 : side === 1 ? aPackets : bPackets,
+      side === 0 ? 0 : side === 1 ? bPackets : aPackets,
+      side !== 0 && side - 1 === s.opener[f],
     );
   }
+
+  /** The key of flow slot `f` in the reused scratch object (read from the arrays, not through the handle). */
+  private keyOf(f: number, hash: number): FlowKeyWords {
+    const s = this.store;
+    const k = this.keyScratch;
+    k.ipVersion = s.ipVersion[f] === 6 ? 6 : 4;
+    k.portA = s.portA[f]!;
+    k.portB = s.portB[f]!;
+    k.keyA0 = s.keyA0[f]!;
+    k.keyA1 = s.keyA1[f]!;
+    k.keyA2 = s.keyA2[f]!;
+    k.keyA3 = s.keyA3[f]!;
+    k.keyB0 = s.keyB0[f]!;
+    k.keyB1 = s.keyB1[f]!;
+    k.keyB2 = s.keyB2[f]!;
+    k.keyB3 = s.keyB3[f]!;
+    k.hash = hash;
+    return k;
+  }
+
+  private readonly keyScratch: FlowKeyWords = { ipVersion: 4, portA: 0, portB: 0, keyA0: 0, keyA1: 0, keyA2: 0, keyA3: 0, keyB0: 0, keyB1: 0, keyB2: 0, keyB3: 0, hash: 0 };
 
   private emitDenial(pkt: DecodedPacket, flow: FlowRecord, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number, stateAlive = false): void {
     if (this.events.onDenial === undefined) return;
     const addrBytes = pkt.ipVersion === 6 ? 16 : 4;
     let previous: ExpiredState | undefined;
     if (verdict === 'deny' && !stateAlive) {
-      previous = this.recentExpired.lookup(flow);
+      previous = this.recentExpired.lookup(this.keyOf(flow.index, flow.hash));
     }
     this.events.onDenial({
       frame: pkt.record.frame,
@@ -783,27 +806,32 @@ export class FlowTable {
     const pb = srcIsA ? dstPort : srcPort;
     const a0 = srcIsA ? this.s0 : this.d0;
     const b0 = srcIsA ? this.d0 : this.s0;
+    // Compare against the store's arrays directly: every packet of every table comes here, and going through the
+    // handle's accessors cost a dependent load per field (issue 7, simulate's profile).
+    const store = this.store;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const flow = this.slots[i];
       if (flow === undefined) return undefined;
+      if (this.slotHashes[i] !== hash) continue;
+      const f = flow.index;
       if (
-        this.slotHashes[i] === hash &&
-        flow.portA === pa &&
-        flow.portB === pb &&
-        flow.keyA0 === a0 &&
-        flow.keyB0 === b0 &&
-        flow.ipVersion === version &&
-        (version === 4 || this.sameV6(flow, srcIsA))
+        store.portA[f] === pa &&
+        store.portB[f] === pb &&
+        store.keyA0[f] === a0 &&
+        store.keyB0[f] === b0 &&
+        store.ipVersion[f] === version &&
+        (version === 4 || this.sameV6(f, srcIsA))
       ) {
         return flow;
       }
     }
   }
 
-  private sameV6(flow: FlowRecord, srcIsA: boolean): boolean {
+  private sameV6(f: number, srcIsA: boolean): boolean {
+    const s = this.store;
     return srcIsA
-      ? flow.keyA1 === this.s1 && flow.keyA2 === this.s2 && flow.keyA3 === this.s3 && flow.keyB1 === this.d1 && flow.keyB2 === this.d2 && flow.keyB3 === this.d3
-      : flow.keyA1 === this.d1 && flow.keyA2 === this.d2 && flow.keyA3 === this.d3 && flow.keyB1 === this.s1 && flow.keyB2 === this.s2 && flow.keyB3 === this.s3;
+      ? s.keyA1[f] === this.s1 && s.keyA2[f] === this.s2 && s.keyA3[f] === this.s3 && s.keyB1[f] === this.d1 && s.keyB2[f] === this.d2 && s.keyB3[f] === this.d3
+      : s.keyA1[f] === this.d1 && s.keyA2[f] === this.d2 && s.keyA3[f] === this.d3 && s.keyB1[f] === this.s1 && s.keyB2[f] === this.s2 && s.keyB3[f] === this.s3;
   }
 
   private insert(flow: FlowRecord): void {
