@@ -3,6 +3,10 @@
  * Output is buffered into large writes (one write per ~64 KiB, not per line) and a closed pipe
  * (`udptrack packets big.pcap | head`) ends output quietly.
  */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 
 /** A text sink with the little the commands need. */
 export interface CliIo {
@@ -70,4 +74,76 @@ export class StringSink implements TextSink {
     this.text += text;
   }
   async flush(): Promise<void> {}
+}
+
+const DEFER_IN_MEMORY_CHARS = 4 * 1024 * 1024;
+const READ_BACK_BYTES = 1024 * 1024;
+
+/**
+ * Lines a document must write after others it streams first (analyze --format json puts its denials after its
+ * flows): held in memory up to a few MiB, then in a temporary file, so memory stays flat whatever the capture's
+ * size (issue 7: peak RSS on 10M packets within 1.2× of 1M).
+ */
+export class DeferredLines {
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private fd: number | undefined;
+  private path: string | undefined;
+  /** Lines added. */
+  count = 0;
+
+  add(line: string): void {
+    this.pending.push(line);
+    this.pendingChars += line.length + 2;
+    this.count++;
+    if (this.pendingChars >= DEFER_IN_MEMORY_CHARS) this.spill();
+  }
+
+  /** Write the lines to `sink`, `separator` between them; then forget them (and the temporary file). */
+  drainTo(sink: TextSink, separator: string): void {
+    let first = true;
+    if (this.fd !== undefined) {
+      this.spill();
+      const buffer = Buffer.alloc(READ_BACK_BYTES);
+      const decoder = new StringDecoder('utf8');
+      let position = 0;
+      for (;;) {
+        const n = readSync(this.fd, buffer, 0, buffer.length, position);
+        if (n === 0) break;
+        position += n;
+        // The file holds the lines joined by "\n"; the separator goes in their place.
+        const text = decoder.write(buffer.subarray(0, n));
+        sink.write(separator === '\n' ? text : text.replaceAll('\n', separator));
+      }
+      first = false;
+      this.close();
+    }
+    for (const line of this.pending) {
+      sink.write(first ? line : `${separator}${line}`);
+      first = false;
+    }
+    this.pending = [];
+    this.pendingChars = 0;
+  }
+
+  /** Remove the temporary file, if any (also on error paths). */
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.path !== undefined) rmSync(this.path, { force: true });
+    this.fd = undefined;
+    this.path = undefined;
+  }
+
+  private spill(): void {
+    if (this.pending.length === 0) return;
+    if (this.fd === undefined) {
+      this.path = join(mkdtempSync(join(tmpdir(), 'udptrack-')), 'deferred.txt');
+      this.fd = openSync(this.path, 'w+');
+    } else {
+      writeSync(this.fd, '\n');
+    }
+    writeSync(this.fd, this.pending.join('\n'));
+    this.pending = [];
+    this.pendingChars = 0;
+  }
 }

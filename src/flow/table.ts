@@ -12,6 +12,7 @@
 import type { DecodedPacket } from '../types.js';
 import type { LocalSide } from './local.js';
 import { ExpiredStates, type ExpiredState, type FlowKeyWords } from './expired.js';
+import { FlowRecord, FlowStore } from './flow-store.js';
 import { pfAdaptiveFactor, type TimeoutProfile } from './profiles.js';
 
 export type { ExpiredState } from './expired.js';
@@ -141,7 +142,31 @@ export interface Denial {
   icmpCode: number;
 }
 
-/** Observers of the replay (Zeek events): each is called as the replay goes. */
+/**
+ * A plain copy of a flow that stays valid after the callback that handed the flow out (the table reuses a flow's
+ * storage once it is reported).
+ */
+export function snapshotFlow(flow: Flow): Flow {
+  const counters = (c: DirectionCounters): DirectionCounters => ({ packets: c.packets, payloadBytes: c.payloadBytes, ipBytes: c.ipBytes, wireBytes: c.wireBytes, firstUs: c.firstUs, lastUs: c.lastUs });
+  return {
+    id: flow.id, ipVersion: flow.ipVersion, addrA: flow.addrA, portA: flow.portA, addrB: flow.addrB, portB: flow.portB,
+    localSide: flow.localSide, opener: flow.opener, firstFrame: flow.firstFrame, lastFrame: flow.lastFrame,
+    firstUs: flow.firstUs, lastUs: flow.lastUs, fromA: counters(flow.fromA), fromB: counters(flow.fromB),
+    maxGapUs: flow.maxGapUs, deniedPackets: flow.deniedPackets, windowPackets: flow.windowPackets, hasState: flow.hasState,
+    stateCreatedUs: flow.stateCreatedUs, lastRefreshUs: flow.lastRefreshUs, expiresUs: flow.expiresUs,
+    timeoutKey: flow.timeoutKey, timeoutUs: flow.timeoutUs, history: flow.history, service: flow.service,
+    serviceBy: flow.serviceBy, endUs: flow.endUs, endReason: flow.endReason, peerStateA: flow.peerStateA,
+    peerStateB: flow.peerStateB, seenReply: flow.seenReply, streamAtUs: flow.streamAtUs,
+    keyA0: flow.keyA0, keyA1: flow.keyA1, keyA2: flow.keyA2, keyA3: flow.keyA3,
+    keyB0: flow.keyB0, keyB1: flow.keyB1, keyB2: flow.keyB2, keyB3: flow.keyB3,
+    hash: flow.hash, removed: flow.removed, wheelSec: flow.wheelSec,
+  };
+}
+
+/**
+ * Observers of the replay (Zeek events): each is called as the replay goes. A `Flow` handed to a callback is valid
+ * during the call only (its storage is reused after it ended): keep `snapshotFlow(flow)` or the fields you need.
+ */
 export interface FlowTableEvents {
   onFlowEnd?: (flow: Flow) => void;
   onDenial?: (denial: Denial) => void;
@@ -176,62 +201,6 @@ export interface Observation {
   created: boolean;
 }
 
-/**
- * The concrete flow: a class so every flow shares one hidden class (V8 keeps property access fast) and the address
- * getters live on the prototype. Addresses are kept as key words; bytes are made only when a report asks.
- */
-class FlowRecord implements Flow {
-  id = 0;
-  ipVersion: 4 | 6 = 4;
-  portA = 0;
-  portB = 0;
-  localSide: 'a' | 'b' | undefined = undefined;
-  opener: 'a' | 'b' = 'a';
-  firstFrame = 0;
-  lastFrame = 0;
-  firstUs = 0;
-  lastUs = 0;
-  fromA: DirectionCounters = newCounters();
-  fromB: DirectionCounters = newCounters();
-  maxGapUs = 0;
-  deniedPackets = 0;
-  windowPackets = 0;
-  hasState = false;
-  stateCreatedUs = -1;
-  lastRefreshUs = -1;
-  expiresUs = -1;
-  timeoutKey = '';
-  timeoutUs = 0;
-  history: StateEvent[] = [];
-  service = '';
-  serviceBy: 'payload' | 'port' | '' = '';
-  endUs = -1;
-  endReason: FlowEndReason | undefined = undefined;
-  peerStateA = 0;
-  peerStateB = 0;
-  seenReply = false;
-  streamAtUs = 0;
-  keyA0 = 0;
-  keyA1 = 0;
-  keyA2 = 0;
-  keyA3 = 0;
-  keyB0 = 0;
-  keyB1 = 0;
-  keyB2 = 0;
-  keyB3 = 0;
-  hash = 0;
-  removed = false;
-  wheelSec = -1;
-
-  get addrA(): Uint8Array {
-    return wordsToBytes(this.ipVersion, this.keyA0, this.keyA1, this.keyA2, this.keyA3);
-  }
-
-  get addrB(): Uint8Array {
-    return wordsToBytes(this.ipVersion, this.keyB0, this.keyB1, this.keyB2, this.keyB3);
-  }
-}
-
 /** The flow table for one profile. */
 export class FlowTable {
   readonly profile: TimeoutProfile;
@@ -245,15 +214,17 @@ export class FlowTable {
   private readonly lagUs: number;
   private readonly scale: number;
   // Hash index: slot → flow; capacity is a power of two, load ≤ 1/2.
-  private slots: (Flow | undefined)[];
+  private slots: (FlowRecord | undefined)[];
   private slotHashes: Int32Array;
   private mask: number;
   private live = 0;
   private nextId = 1;
   // Timing wheel.
-  private readonly wheel: Flow[][] = Array.from({ length: WHEEL_SLOTS }, () => []);
+  private readonly wheel: FlowRecord[][] = Array.from({ length: WHEEL_SLOTS }, () => []);
   private wheelSec = -1;
-  private spare: Flow[] = [];
+  private spare: FlowRecord[] = [];
+  /** Every flow's fields, in typed arrays (flow-store.ts). */
+  private readonly store: FlowStore;
   /** Recently expired states by key hash; the ended flow is kept to compare the full key. */
   private readonly recentExpired = new ExpiredStates(MAX_RECENT_EXPIRED);
   // Scratch key of the current packet.
@@ -273,8 +244,10 @@ export class FlowTable {
     this.deniedHoldUs = options.deniedHoldUs ?? 60 * US_PER_SEC;
     this.scale = options.profile.family === 'pf' ? pfAdaptiveFactor(options.profile) : 1;
     this.lagUs = options.profile.family === 'pf' ? (options.profile.timeoutsUs['interval'] ?? 0) : 0;
+    const keyNames = options.profile.keys.map((k) => k.name);
+    this.store = new FlowStore(keyNames, keyNames.map((name) => Math.round((options.profile.timeoutsUs[name] ?? 0) * this.scale)));
     const capacity = 1024;
-    this.slots = new Array<Flow | undefined>(capacity).fill(undefined);
+    this.slots = new Array<FlowRecord | undefined>(capacity).fill(undefined);
     this.slotHashes = new Int32Array(capacity);
     this.mask = capacity - 1;
   }
@@ -445,7 +418,7 @@ export class FlowTable {
 
   /** End of input: report every flow still alive (ordered by first packet), then forget them. */
   finish(): void {
-    const alive: Flow[] = [];
+    const alive: FlowRecord[] = [];
     for (const flow of this.slots) if (flow !== undefined) alive.push(flow);
     alive.sort((x, y) => x.firstUs - y.firstUs || x.id - y.id);
     // The wheel runs whole seconds behind packet time: what came due within the last second expired all the same.
@@ -456,13 +429,13 @@ export class FlowTable {
   }
 
   /** The timeout a flow's state would get now, for "what keepalive would have kept it" questions. */
-  timeoutFor(flow: Flow): number {
+  timeoutFor(flow: FlowRecord): number {
     return flow.timeoutUs;
   }
 
   // --- state machines -------------------------------------------------------------------------------------
 
-  private startState(flow: Flow, tsUs: number): void {
+  private startState(flow: FlowRecord, tsUs: number): void {
     flow.hasState = true;
     flow.stateCreatedUs = tsUs;
     flow.lastRefreshUs = tsUs;
@@ -487,7 +460,7 @@ export class FlowTable {
     }
   }
 
-  private updateState(flow: Flow, fromA: boolean, role: PacketRole, tsUs: number): void {
+  private updateState(flow: FlowRecord, fromA: boolean, role: PacketRole, tsUs: number): void {
     const profile = this.profile;
     const fromOpener = (flow.opener === 'a') === fromA;
     let key: string;
@@ -517,8 +490,10 @@ export class FlowTable {
         break;
       }
       case 'two-state': {
-        const bothWays = flow.fromA.packets > 0 && flow.fromB.packets > 0;
-        const packets = flow.fromA.packets + flow.fromB.packets;
+        const aPackets = this.store.aPackets[flow.index]!;
+        const bPackets = this.store.bPackets[flow.index]!;
+        const bothWays = aPackets > 0 && bPackets > 0;
+        const packets = aPackets + bPackets;
         key = bothWays && packets >= profile.establishAfterPackets ? profile.keys[1]!.name : profile.keys[0]!.name;
         break;
       }
@@ -531,7 +506,7 @@ export class FlowTable {
     this.setTimeout(flow, key, tsUs, 'timeout-changed');
   }
 
-  private setTimeout(flow: Flow, key: string, tsUs: number, event: 'created' | 'timeout-changed'): void {
+  private setTimeout(flow: FlowRecord, key: string, tsUs: number, event: 'created' | 'timeout-changed'): void {
     const timeoutUs = this.scaledTimeoutUs(key);
     flow.lastRefreshUs = tsUs;
     flow.expiresUs = tsUs + timeoutUs;
@@ -541,9 +516,8 @@ export class FlowTable {
     if (event === 'created' || key !== flow.timeoutKey || timeoutUs !== flow.timeoutUs) {
       flow.timeoutKey = key;
       flow.timeoutUs = timeoutUs;
-      const stateEvent: StateEvent = { atUs: tsUs, event, timeoutKey: key, timeoutUs };
-      flow.history.push(stateEvent);
-      this.events.onStateEvent?.(flow, stateEvent);
+      this.store.addEvent(flow.index, tsUs, event, this.store.keyIndexOf(key));
+      this.events.onStateEvent?.(flow, { atUs: tsUs, event, timeoutKey: key, timeoutUs });
     }
   }
 
@@ -564,13 +538,13 @@ export class FlowTable {
 
   // --- flows ------------------------------------------------------------------------------------------------
 
-  private createFlow(pkt: DecodedPacket, hash: number, srcIsA: boolean, tsUs: number, withState: boolean): Flow {
+  private createFlow(pkt: DecodedPacket, hash: number, srcIsA: boolean, tsUs: number, withState: boolean): FlowRecord {
     const version = pkt.ipVersion === 6 ? 6 : 4;
     const role = this.last.role;
     let localSide: 'a' | 'b' | undefined;
     if (role === 'outbound' || role === 'local') localSide = srcIsA ? 'a' : 'b';
     else if (role === 'inbound') localSide = srcIsA ? 'b' : 'a';
-    const flow = new FlowRecord();
+    const flow = new FlowRecord(this.store, this.store.allocate());
     flow.id = this.nextId++;
     flow.ipVersion = version;
     flow.portA = srcIsA ? pkt.srcPort : pkt.dstPort;
@@ -581,8 +555,6 @@ export class FlowTable {
     flow.lastFrame = pkt.record.frame;
     flow.firstUs = tsUs;
     flow.lastUs = tsUs;
-    flow.fromA = newCounters();
-    flow.fromB = newCounters();
     flow.maxGapUs = 0;
     flow.deniedPackets = 0;
     flow.windowPackets = 0;
@@ -592,7 +564,6 @@ export class FlowTable {
     flow.expiresUs = -1;
     flow.timeoutKey = '';
     flow.timeoutUs = 0;
-    flow.history = [];
     flow.service = '';
     flow.serviceBy = '';
     flow.endUs = -1;
@@ -620,20 +591,32 @@ export class FlowTable {
     return flow;
   }
 
-  private account(flow: Flow, pkt: DecodedPacket, fromA: boolean, tsUs: number): void {
-    const c = fromA ? flow.fromA : flow.fromB;
-    if (c.packets === 0) c.firstUs = tsUs;
-    c.packets++;
-    c.payloadBytes += pkt.udpLenBytes >= 8 ? pkt.udpLenBytes - 8 : 0;
-    c.ipBytes += pkt.ipLenBytes;
-    c.wireBytes += pkt.record.origLenBytes;
-    c.lastUs = tsUs;
-    if (tsUs - flow.lastUs > flow.maxGapUs) flow.maxGapUs = tsUs - flow.lastUs;
-    flow.lastUs = tsUs;
-    flow.lastFrame = pkt.record.frame;
+  private account(flow: FlowRecord, pkt: DecodedPacket, fromA: boolean, tsUs: number): void {
+    const s = this.store;
+    const i = flow.index;
+    const payloadBytes = pkt.udpLenBytes >= 8 ? pkt.udpLenBytes - 8 : 0;
+    if (fromA) {
+      if (s.aPackets[i] === 0) s.aFirstUs[i] = tsUs;
+      s.aPackets[i] = s.aPackets[i]! + 1;
+      s.aPayloadBytes[i] = s.aPayloadBytes[i]! + payloadBytes;
+      s.aIpBytes[i] = s.aIpBytes[i]! + pkt.ipLenBytes;
+      s.aWireBytes[i] = s.aWireBytes[i]! + pkt.record.origLenBytes;
+      s.aLastUs[i] = tsUs;
+    } else {
+      if (s.bPackets[i] === 0) s.bFirstUs[i] = tsUs;
+      s.bPackets[i] = s.bPackets[i]! + 1;
+      s.bPayloadBytes[i] = s.bPayloadBytes[i]! + payloadBytes;
+      s.bIpBytes[i] = s.bIpBytes[i]! + pkt.ipLenBytes;
+      s.bWireBytes[i] = s.bWireBytes[i]! + pkt.record.origLenBytes;
+      s.bLastUs[i] = tsUs;
+    }
+    const lastUs = s.lastUs[i]!;
+    if (tsUs - lastUs > s.maxGapUs[i]!) s.maxGapUs[i] = tsUs - lastUs;
+    s.lastUs[i] = tsUs;
+    s.lastFrame[i] = pkt.record.frame;
   }
 
-  private endFlow(flow: Flow, reason: FlowEndReason): void {
+  private endFlow(flow: FlowRecord, reason: FlowEndReason): void {
     if (flow.removed) return;
     flow.removed = true;
     this.remove(flow);
@@ -641,9 +624,7 @@ export class FlowTable {
     if (reason === 'idle-timeout') {
       flow.endUs = flow.expiresUs;
       flow.hasState = false;
-      const expired: StateEvent = { atUs: flow.expiresUs, event: 'expired', timeoutKey: flow.timeoutKey, timeoutUs: flow.timeoutUs };
-      flow.history.push(expired);
-      this.events.onStateEvent?.(flow, expired);
+      this.events.onStateEvent?.(flow, { atUs: flow.expiresUs, event: 'expired', timeoutKey: flow.timeoutKey, timeoutUs: flow.timeoutUs });
       this.rememberExpired(flow);
     } else if (reason === 'denied-only-idle') {
       flow.endUs = flow.lastUs + this.deniedHoldUs;
@@ -653,30 +634,56 @@ export class FlowTable {
     this.counts.flowsEnded++;
     this.counts.expiredByReason[reason] = (this.counts.expiredByReason[reason] ?? 0) + 1;
     this.events.onFlowEnd?.(flow);
+    // Reported: its slot in the store serves the next flow (the handle is not to be kept past this call).
+    this.store.release(flow.index);
   }
 
-  private rememberExpired(flow: Flow): void {
-    const local = flow.localSide === undefined ? undefined : flow.localSide === 'a' ? flow.fromA : flow.fromB;
-    const remote = flow.localSide === undefined ? undefined : flow.localSide === 'a' ? flow.fromB : flow.fromA;
+  private rememberExpired(flow: FlowRecord): void {
+    const s = this.store;
+    const f = flow.index;
+    const aPackets = s.aPackets[f]!;
+    const bPackets = s.bPackets[f]!;
+    const side = s.localSide[f]!; // 0 none, 1 a, 2 b
     this.recentExpired.remember(
-      flow,
-      flow.id,
-      flow.lastUs,
-      flow.expiresUs,
+      this.keyOf(f, flow.hash),
+      s.id[f]!,
+      s.lastUs[f]!,
+      s.expiresUs[f]!,
       flow.timeoutKey,
-      flow.timeoutUs,
-      local?.packets ?? 0,
-      remote?.packets ?? 0,
-      flow.localSide === flow.opener,
+      s.timeoutUs[f]!,
+      side === 0 ? 0 : side === 1 ? aPackets : bPackets,
+      side === 0 ? 0 : side === 1 ? bPackets : aPackets,
+      side !== 0 && side - 1 === s.opener[f],
     );
   }
 
-  private emitDenial(pkt: DecodedPacket, flow: Flow, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number, stateAlive = false): void {
+  /** The key of flow slot `f` in the reused scratch object (read from the arrays, not through the handle). */
+  private keyOf(f: number, hash: number): FlowKeyWords {
+    const s = this.store;
+    const k = this.keyScratch;
+    k.ipVersion = s.ipVersion[f] === 6 ? 6 : 4;
+    k.portA = s.portA[f]!;
+    k.portB = s.portB[f]!;
+    k.keyA0 = s.keyA0[f]!;
+    k.keyA1 = s.keyA1[f]!;
+    k.keyA2 = s.keyA2[f]!;
+    k.keyA3 = s.keyA3[f]!;
+    k.keyB0 = s.keyB0[f]!;
+    k.keyB1 = s.keyB1[f]!;
+    k.keyB2 = s.keyB2[f]!;
+    k.keyB3 = s.keyB3[f]!;
+    k.hash = hash;
+    return k;
+  }
+
+  private readonly keyScratch: FlowKeyWords = { ipVersion: 4, portA: 0, portB: 0, keyA0: 0, keyA1: 0, keyA2: 0, keyA3: 0, keyB0: 0, keyB1: 0, keyB2: 0, keyB3: 0, hash: 0 };
+
+  private emitDenial(pkt: DecodedPacket, flow: FlowRecord, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number, stateAlive = false): void {
     if (this.events.onDenial === undefined) return;
     const addrBytes = pkt.ipVersion === 6 ? 16 : 4;
     let previous: ExpiredState | undefined;
     if (verdict === 'deny' && !stateAlive) {
-      previous = this.recentExpired.lookup(flow);
+      previous = this.recentExpired.lookup(this.keyOf(flow.index, flow.hash));
     }
     this.events.onDenial({
       frame: pkt.record.frame,
@@ -794,35 +801,40 @@ export class FlowTable {
     return h | 0;
   }
 
-  private find(hash: number, version: 4 | 6, srcPort: number, dstPort: number, srcIsA: boolean): Flow | undefined {
+  private find(hash: number, version: 4 | 6, srcPort: number, dstPort: number, srcIsA: boolean): FlowRecord | undefined {
     const pa = srcIsA ? srcPort : dstPort;
     const pb = srcIsA ? dstPort : srcPort;
     const a0 = srcIsA ? this.s0 : this.d0;
     const b0 = srcIsA ? this.d0 : this.s0;
+    // Compare against the store's arrays directly: every packet of every table comes here, and going through the
+    // handle's accessors cost a dependent load per field (issue 7, simulate's profile).
+    const store = this.store;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
       const flow = this.slots[i];
       if (flow === undefined) return undefined;
+      if (this.slotHashes[i] !== hash) continue;
+      const f = flow.index;
       if (
-        this.slotHashes[i] === hash &&
-        flow.portA === pa &&
-        flow.portB === pb &&
-        flow.keyA0 === a0 &&
-        flow.keyB0 === b0 &&
-        flow.ipVersion === version &&
-        (version === 4 || this.sameV6(flow, srcIsA))
+        store.portA[f] === pa &&
+        store.portB[f] === pb &&
+        store.keyA0[f] === a0 &&
+        store.keyB0[f] === b0 &&
+        store.ipVersion[f] === version &&
+        (version === 4 || this.sameV6(f, srcIsA))
       ) {
         return flow;
       }
     }
   }
 
-  private sameV6(flow: Flow, srcIsA: boolean): boolean {
+  private sameV6(f: number, srcIsA: boolean): boolean {
+    const s = this.store;
     return srcIsA
-      ? flow.keyA1 === this.s1 && flow.keyA2 === this.s2 && flow.keyA3 === this.s3 && flow.keyB1 === this.d1 && flow.keyB2 === this.d2 && flow.keyB3 === this.d3
-      : flow.keyA1 === this.d1 && flow.keyA2 === this.d2 && flow.keyA3 === this.d3 && flow.keyB1 === this.s1 && flow.keyB2 === this.s2 && flow.keyB3 === this.s3;
+      ? s.keyA1[f] === this.s1 && s.keyA2[f] === this.s2 && s.keyA3[f] === this.s3 && s.keyB1[f] === this.d1 && s.keyB2[f] === this.d2 && s.keyB3[f] === this.d3
+      : s.keyA1[f] === this.d1 && s.keyA2[f] === this.d2 && s.keyA3[f] === this.d3 && s.keyB1[f] === this.s1 && s.keyB2[f] === this.s2 && s.keyB3[f] === this.s3;
   }
 
-  private insert(flow: Flow): void {
+  private insert(flow: FlowRecord): void {
     if ((this.live + 1) * 2 > this.slots.length) this.grow();
     let i = flow.hash & this.mask;
     while (this.slots[i] !== undefined) i = (i + 1) & this.mask;
@@ -832,7 +844,7 @@ export class FlowTable {
     if (this.live > this.counts.liveFlowsPeak) this.counts.liveFlowsPeak = this.live;
   }
 
-  private remove(flow: Flow): void {
+  private remove(flow: FlowRecord): void {
     let i = flow.hash & this.mask;
     while (this.slots[i] !== flow) {
       if (this.slots[i] === undefined) return;
@@ -861,7 +873,7 @@ export class FlowTable {
   private grow(): void {
     const old = this.slots;
     const capacity = old.length * 2;
-    this.slots = new Array<Flow | undefined>(capacity).fill(undefined);
+    this.slots = new Array<FlowRecord | undefined>(capacity).fill(undefined);
     this.slotHashes = new Int32Array(capacity);
     this.mask = capacity - 1;
     for (const flow of old) {
@@ -875,11 +887,11 @@ export class FlowTable {
 
   // --- the timing wheel ---------------------------------------------------------------------------------------
 
-  private dueUs(flow: Flow): number {
+  private dueUs(flow: FlowRecord): number {
     return flow.hasState ? flow.expiresUs + this.lagUs : flow.lastUs + this.deniedHoldUs;
   }
 
-  private fileInWheel(flow: Flow): void {
+  private fileInWheel(flow: FlowRecord): void {
     const dueSec = Math.floor(this.dueUs(flow) / US_PER_SEC);
     const slotSec = this.wheelSec >= 0 && dueSec <= this.wheelSec ? this.wheelSec + 1 : dueSec;
     flow.wheelSec = slotSec;
@@ -917,10 +929,6 @@ export class FlowTable {
   }
 }
 
-function newCounters(): DirectionCounters {
-  return { packets: 0, payloadBytes: 0, ipBytes: 0, wireBytes: 0, firstUs: -1, lastUs: -1 };
-}
-
 function word(data: Uint8Array, offset: number): number {
   return ((data[offset]! << 24) | (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!) >>> 0;
 }
@@ -932,16 +940,4 @@ function mix(h: number, value: number): number {
   h ^= k;
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function wordsToBytes(version: 4 | 6, w0: number, w1: number, w2: number, w3: number): Uint8Array {
-  const bytes = new Uint8Array(version === 4 ? 4 : 16);
-  const words = version === 4 ? [w0] : [w0, w1, w2, w3];
-  words.forEach((w, i) => {
-    bytes[i * 4] = w >>> 24;
-    bytes[i * 4 + 1] = (w >>> 16) & 0xff;
-    bytes[i * 4 + 2] = (w >>> 8) & 0xff;
-    bytes[i * 4 + 3] = w & 0xff;
-  });
-  return bytes;
 }

@@ -70,7 +70,7 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
   }
   // One more table that never forgets (24 h): the longest silences of each 5-tuple, for keepalive advice.
   const observer = withOverrides(getProfile('zeek'), 'inactivity=24h');
-  const tuples = new Map<string, { flow: Flow; key: string; firstUs: number; lastUs: number; maxGapUs: number; service: string; local: string; remote: string }>();
+  const tuples = new Map<string, { flowId: number; key: string; firstUs: number; lastUs: number; maxGapUs: number; service: string; local: string; remote: string }>();
   const result = await replayCapture(source, {
     profiles: [...variants.map((v) => v.profile), observer],
     localNetworks: options.localNetworks,
@@ -96,7 +96,7 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
         if (index !== variants.length || flow.localSide === undefined) return;
         const local = flow.localSide === 'a' ? `${formatAddress(flow.addrA, 0, flow.ipVersion)}:${flow.portA}` : `${formatAddress(flow.addrB, 0, flow.ipVersion)}:${flow.portB}`;
         const remote = flow.localSide === 'a' ? `${formatAddress(flow.addrB, 0, flow.ipVersion)}:${flow.portB}` : `${formatAddress(flow.addrA, 0, flow.ipVersion)}:${flow.portA}`;
-        tuples.set(`${flow.id}`, { flow, key: `${local}|${remote}`, firstUs: flow.firstUs, lastUs: flow.lastUs, maxGapUs: flow.maxGapUs, service: flow.service, local, remote });
+        tuples.set(`${flow.id}`, { flowId: flow.id, key: `${local}|${remote}`, firstUs: flow.firstUs, lastUs: flow.lastUs, maxGapUs: flow.maxGapUs, service: flow.service, local, remote });
       },
     },
   });
@@ -129,9 +129,9 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
 
   const keepalive = [...tuples.values()]
     .filter((t) => t.lastUs - t.firstUs >= LONG_LIVED_US)
-    .sort((a, b) => a.firstUs - b.firstUs || a.flow.id - b.flow.id)
+    .sort((a, b) => a.firstUs - b.firstUs || a.flowId - b.flowId)
     .map((t) => ({
-      flow: t.flow.id,
+      flow: t.flowId,
       local: t.local,
       remote: t.remote,
       service: t.service,

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { LocalSide } from '../../src/flow/local.js';
 import { getProfile, withOverrides, type TimeoutProfile } from '../../src/flow/profiles.js';
-import { FlowTable, type Denial, type Flow, type Verdict } from '../../src/flow/table.js';
+import { FlowTable, snapshotFlow, type Denial, type Flow, type Verdict } from '../../src/flow/table.js';
 import { SCRIPT_T0_US, icmpErrorPacket, udpPacket } from '../helpers/packets.js';
 
 const CLIENT = '192.168.1.10';
@@ -20,7 +20,7 @@ function replay(profile: TimeoutProfile, script: ReturnType<typeof out>[]) {
   const table = new FlowTable({
     profile,
     local: new LocalSide('option', 'test', [CLIENT]),
-    events: { onDenial: (d) => denials.push(d), onFlowEnd: (f) => ended.push(f) },
+    events: { onDenial: (d) => denials.push(d), onFlowEnd: (f) => ended.push(snapshotFlow(f)) },
   });
   const verdicts: Verdict[] = [];
   const keys: string[] = [];

@@ -9,7 +9,7 @@ import { renderConnLogFooter, renderConnLogHeader, renderConnLogLine } from '../
 import { flowJsonText } from '../../report/flows.js';
 import { UsageError } from '../errors.js';
 import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
-import type { CliIo } from '../io.js';
+import { DeferredLines, type CliIo } from '../io.js';
 import { openInput, progressReporter } from '../input.js';
 
 /** Options of `analyze`, as commander parses them. */
@@ -39,8 +39,8 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     }
   };
   // --format json is written as the replay goes (flows in the order they end), so memory stays bounded by the
-  // live flows; denials are small and kept until the end.
-  const deniedJson: string[] = [];
+  // live flows; denials wait for the end in memory, then in a temporary file past a few MiB (DeferredLines).
+  const deniedJson = new DeferredLines();
   let flowsWritten = 0;
   const report = await analyzeCapture(openInput(file, io), {
     file,
@@ -74,13 +74,22 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
       format === 'ndjson'
         ? (denial) => io.stdout.write(`${JSON.stringify({ type: 'denial', ...denial })}\n`)
         : format === 'json'
-          ? (denial) => deniedJson.push(JSON.stringify(denial))
+          ? (denial) => deniedJson.add(JSON.stringify(denial))
           : undefined,
+  }).catch((error: unknown) => {
+    deniedJson.close();
+    throw error;
   });
   progress.done();
   switch (format) {
     case 'json':
-      io.stdout.write(`\n],\n"denials": [${deniedJson.length === 0 ? '' : `\n${deniedJson.join(',\n')}\n`}],\n"stats": ${JSON.stringify(report.stats)}\n}\n`);
+      io.stdout.write('\n],\n"denials": [');
+      if (deniedJson.count > 0) {
+        io.stdout.write('\n');
+        deniedJson.drainTo(io.stdout, ',\n');
+        io.stdout.write('\n');
+      }
+      io.stdout.write(`],\n"stats": ${JSON.stringify(report.stats)}\n}\n`);
       break;
     case 'ndjson':
       io.stdout.write(`${JSON.stringify({ type: 'stats', ...report.stats, local: report.local, profile: report.profile })}\n`);

@@ -3,6 +3,7 @@
  */
 import { TimelineCollector, parseSweepSpec, resolveProfiles, simulateCapture } from '../../pipeline/index.js';
 import { buildSimulatePage, renderHtmlPage } from '../../report/html/index.js';
+import { writeJsonDocument } from '../../report/json-layout.js';
 import { renderSimulateText } from '../../report/simulate.js';
 import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
 import type { CliIo } from '../io.js';
@@ -39,7 +40,7 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
   progress.done();
   if (options.format === 'json') {
     const { capture: _capture, ...doc } = report;
-    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    writeJsonDocument(doc, (text) => io.stdout.write(text));
   } else {
     io.stdout.write(renderSimulateText(report));
   }

@@ -1,0 +1,695 @@
+/**
+ * Where the flow table keeps its flows: one typed array per field (struct of arrays), indexed by a flow's slot.
+ * A flow costs a few hundred bytes and no garbage-collected object besides its small handle, so scavenges have
+ * nothing to copy and half a million live flows stay in the low hundreds of MiB (issue 7; the hand-written reader
+ * the issue measured did the same). `FlowRecord` is the handle: every `Flow` field is an accessor over the arrays,
+ * so the table's state machines read like plain objects. A handle is valid until its flow ends: the slot is then
+ * reused.
+ */
+import type { DirectionCounters, Flow, FlowEndReason, StateEvent } from './table.js';
+
+/** State changes kept per flow: pf rises first → single → multiple at most, conntrack unreplied → replied. */
+export const HISTORY_SLOTS = 4;
+
+const LOCAL_SIDES = [undefined, 'a', 'b'] as const;
+const SERVICE_BY = ['', 'port', 'payload'] as const;
+const END_REASONS = [undefined, 'idle-timeout', 'denied-only-idle', 'end-of-input'] as const;
+const EVENT_KINDS = ['created', 'timeout-changed'] as const;
+
+type TypedArray = Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array;
+
+function grown<T extends TypedArray>(old: T, capacity: number): T {
+  const next = new (old.constructor as new (length: number) => T)(capacity);
+  next.set(old);
+  return next;
+}
+
+/** The arrays, a free list of slots, and the names behind the small indexes (timeout keys, services). */
+export class FlowStore {
+  capacity: number;
+  firstUs: Float64Array;
+  lastUs: Float64Array;
+  expiresUs: Float64Array;
+  stateCreatedUs: Float64Array;
+  lastRefreshUs: Float64Array;
+  streamAtUs: Float64Array;
+  maxGapUs: Float64Array;
+  endUs: Float64Array;
+  timeoutUs: Float64Array;
+  firstFrame: Float64Array;
+  lastFrame: Float64Array;
+  id: Uint32Array;
+  deniedPackets: Uint32Array;
+  windowPackets: Uint32Array;
+  keyA0: Uint32Array;
+  keyA1: Uint32Array;
+  keyA2: Uint32Array;
+  keyA3: Uint32Array;
+  keyB0: Uint32Array;
+  keyB1: Uint32Array;
+  keyB2: Uint32Array;
+  keyB3: Uint32Array;
+  portA: Uint16Array;
+  portB: Uint16Array;
+  hash: Int32Array;
+  peerStateA: Uint8Array;
+  peerStateB: Uint8Array;
+  aPackets: Uint32Array;
+  aPayloadBytes: Float64Array;
+  aIpBytes: Float64Array;
+  aWireBytes: Float64Array;
+  aFirstUs: Float64Array;
+  aLastUs: Float64Array;
+  bPackets: Uint32Array;
+  bPayloadBytes: Float64Array;
+  bIpBytes: Float64Array;
+  bWireBytes: Float64Array;
+  bFirstUs: Float64Array;
+  bLastUs: Float64Array;
+  ipVersion: Uint8Array;
+  localSide: Uint8Array;
+  opener: Uint8Array;
+  hasState: Uint8Array;
+  seenReply: Uint8Array;
+  serviceBy: Uint8Array;
+  endReason: Uint8Array;
+  timeoutKeyIndex: Uint8Array;
+  serviceIndex: Uint16Array;
+  historyCount: Uint8Array;
+  historyAtUs: Float64Array;
+  historyKeyIndex: Uint8Array;
+  historyKind: Uint8Array;
+  /** Timeout key names (the profile's keys) and the table's scaled timeout for each. */
+  readonly keyNames: readonly string[];
+  readonly timeoutUsByKeyIndex: readonly number[];
+  /** Service names by index (0: none). */
+  private readonly serviceNames: string[] = [''];
+  private readonly serviceIndexes = new Map<string, number>([['', 0]]);
+  private freeSlots: Int32Array;
+  private freeCount = 0;
+  private nextUnused = 0;
+
+  constructor(keyNames: readonly string[], timeoutUsByKeyIndex: readonly number[], capacity = 1024) {
+    this.capacity = capacity;
+    this.keyNames = keyNames;
+    this.timeoutUsByKeyIndex = timeoutUsByKeyIndex;
+    this.firstUs = new Float64Array(capacity);
+    this.lastUs = new Float64Array(capacity);
+    this.expiresUs = new Float64Array(capacity);
+    this.stateCreatedUs = new Float64Array(capacity);
+    this.lastRefreshUs = new Float64Array(capacity);
+    this.streamAtUs = new Float64Array(capacity);
+    this.maxGapUs = new Float64Array(capacity);
+    this.endUs = new Float64Array(capacity);
+    this.timeoutUs = new Float64Array(capacity);
+    this.firstFrame = new Float64Array(capacity);
+    this.lastFrame = new Float64Array(capacity);
+    this.id = new Uint32Array(capacity);
+    this.deniedPackets = new Uint32Array(capacity);
+    this.windowPackets = new Uint32Array(capacity);
+    this.keyA0 = new Uint32Array(capacity);
+    this.keyA1 = new Uint32Array(capacity);
+    this.keyA2 = new Uint32Array(capacity);
+    this.keyA3 = new Uint32Array(capacity);
+    this.keyB0 = new Uint32Array(capacity);
+    this.keyB1 = new Uint32Array(capacity);
+    this.keyB2 = new Uint32Array(capacity);
+    this.keyB3 = new Uint32Array(capacity);
+    this.portA = new Uint16Array(capacity);
+    this.portB = new Uint16Array(capacity);
+    this.hash = new Int32Array(capacity);
+    this.peerStateA = new Uint8Array(capacity);
+    this.peerStateB = new Uint8Array(capacity);
+    this.aPackets = new Uint32Array(capacity);
+    this.aPayloadBytes = new Float64Array(capacity);
+    this.aIpBytes = new Float64Array(capacity);
+    this.aWireBytes = new Float64Array(capacity);
+    this.aFirstUs = new Float64Array(capacity);
+    this.aLastUs = new Float64Array(capacity);
+    this.bPackets = new Uint32Array(capacity);
+    this.bPayloadBytes = new Float64Array(capacity);
+    this.bIpBytes = new Float64Array(capacity);
+    this.bWireBytes = new Float64Array(capacity);
+    this.bFirstUs = new Float64Array(capacity);
+    this.bLastUs = new Float64Array(capacity);
+    this.ipVersion = new Uint8Array(capacity);
+    this.localSide = new Uint8Array(capacity);
+    this.opener = new Uint8Array(capacity);
+    this.hasState = new Uint8Array(capacity);
+    this.seenReply = new Uint8Array(capacity);
+    this.serviceBy = new Uint8Array(capacity);
+    this.endReason = new Uint8Array(capacity);
+    this.timeoutKeyIndex = new Uint8Array(capacity);
+    this.serviceIndex = new Uint16Array(capacity);
+    this.historyCount = new Uint8Array(capacity);
+    this.historyAtUs = new Float64Array(capacity * HISTORY_SLOTS);
+    this.historyKeyIndex = new Uint8Array(capacity * HISTORY_SLOTS);
+    this.historyKind = new Uint8Array(capacity * HISTORY_SLOTS);
+    this.freeSlots = new Int32Array(capacity);
+  }
+
+  /** A slot for a new flow, every field reset. */
+  allocate(): number {
+    let index: number;
+    if (this.freeCount > 0) {
+      index = this.freeSlots[--this.freeCount]!;
+    } else {
+      if (this.nextUnused === this.capacity) this.grow(this.capacity * 2);
+      index = this.nextUnused++;
+    }
+    this.clear(index);
+    return index;
+  }
+
+  /** Give a slot back once its flow was reported. */
+  release(index: number): void {
+    this.freeSlots[this.freeCount++] = index;
+  }
+
+  /** Slots in use. */
+  get used(): number {
+    return this.nextUnused - this.freeCount;
+  }
+
+  timeoutKeyName(index: number): string {
+    return this.keyNames[this.timeoutKeyIndex[index]!] ?? '';
+  }
+
+  keyIndexOf(name: string): number {
+    const index = this.keyNames.indexOf(name);
+    return index < 0 ? 0 : index;
+  }
+
+  serviceName(index: number): string {
+    return this.serviceNames[this.serviceIndex[index]!] ?? '';
+  }
+
+  setService(index: number, name: string): void {
+    let serviceIndex = this.serviceIndexes.get(name);
+    if (serviceIndex === undefined) {
+      serviceIndex = this.serviceNames.length;
+      this.serviceNames.push(name);
+      this.serviceIndexes.set(name, serviceIndex);
+    }
+    this.serviceIndex[index] = serviceIndex;
+  }
+
+  /** Record a state change (created / timeout-changed); a full history keeps its last slot current. */
+  addEvent(index: number, atUs: number, kind: 'created' | 'timeout-changed', keyIndex: number): void {
+    const count = this.historyCount[index]!;
+    const at = index * HISTORY_SLOTS + (count < HISTORY_SLOTS ? count : HISTORY_SLOTS - 1);
+    this.historyAtUs[at] = atUs;
+    this.historyKeyIndex[at] = keyIndex;
+    this.historyKind[at] = kind === 'created' ? 0 : 1;
+    if (count < HISTORY_SLOTS) this.historyCount[index] = count + 1;
+  }
+
+  /** The state changes of a flow as report objects, its expiry last when it timed out (allocates: reports only). */
+  history(index: number): StateEvent[] {
+    const out: StateEvent[] = [];
+    const count = this.historyCount[index]!;
+    for (let k = 0; k < count; k++) {
+      const at = index * HISTORY_SLOTS + k;
+      const keyIndex = this.historyKeyIndex[at]!;
+      out.push({
+        atUs: this.historyAtUs[at]!,
+        event: EVENT_KINDS[this.historyKind[at]!]!,
+        timeoutKey: this.keyNames[keyIndex] ?? '',
+        timeoutUs: this.timeoutUsByKeyIndex[keyIndex] ?? 0,
+      });
+    }
+    if (this.endReason[index] === 1) {
+      out.push({ atUs: this.expiresUs[index]!, event: 'expired', timeoutKey: this.timeoutKeyName(index), timeoutUs: this.timeoutUs[index]! });
+    }
+    return out;
+  }
+
+  private clear(index: number): void {
+    this.firstUs[index] = this.lastUs[index] = 0;
+    this.expiresUs[index] = this.stateCreatedUs[index] = this.lastRefreshUs[index] = this.endUs[index] = -1;
+    this.streamAtUs[index] = this.maxGapUs[index] = this.timeoutUs[index] = 0;
+    this.deniedPackets[index] = this.windowPackets[index] = 0;
+    this.peerStateA[index] = this.peerStateB[index] = 0;
+    this.aPackets[index] = this.bPackets[index] = 0;
+    this.aPayloadBytes[index] = this.aIpBytes[index] = this.aWireBytes[index] = 0;
+    this.bPayloadBytes[index] = this.bIpBytes[index] = this.bWireBytes[index] = 0;
+    this.aFirstUs[index] = this.aLastUs[index] = this.bFirstUs[index] = this.bLastUs[index] = -1;
+    this.localSide[index] = this.opener[index] = this.hasState[index] = this.seenReply[index] = 0;
+    this.serviceBy[index] = this.endReason[index] = this.timeoutKeyIndex[index] = 0;
+    this.serviceIndex[index] = 0;
+    this.historyCount[index] = 0;
+  }
+
+  private grow(capacity: number): void {
+    this.firstUs = grown(this.firstUs, capacity);
+    this.lastUs = grown(this.lastUs, capacity);
+    this.expiresUs = grown(this.expiresUs, capacity);
+    this.stateCreatedUs = grown(this.stateCreatedUs, capacity);
+    this.lastRefreshUs = grown(this.lastRefreshUs, capacity);
+    this.streamAtUs = grown(this.streamAtUs, capacity);
+    this.maxGapUs = grown(this.maxGapUs, capacity);
+    this.endUs = grown(this.endUs, capacity);
+    this.timeoutUs = grown(this.timeoutUs, capacity);
+    this.firstFrame = grown(this.firstFrame, capacity);
+    this.lastFrame = grown(this.lastFrame, capacity);
+    this.id = grown(this.id, capacity);
+    this.deniedPackets = grown(this.deniedPackets, capacity);
+    this.windowPackets = grown(this.windowPackets, capacity);
+    this.keyA0 = grown(this.keyA0, capacity);
+    this.keyA1 = grown(this.keyA1, capacity);
+    this.keyA2 = grown(this.keyA2, capacity);
+    this.keyA3 = grown(this.keyA3, capacity);
+    this.keyB0 = grown(this.keyB0, capacity);
+    this.keyB1 = grown(this.keyB1, capacity);
+    this.keyB2 = grown(this.keyB2, capacity);
+    this.keyB3 = grown(this.keyB3, capacity);
+    this.portA = grown(this.portA, capacity);
+    this.portB = grown(this.portB, capacity);
+    this.hash = grown(this.hash, capacity);
+    this.peerStateA = grown(this.peerStateA, capacity);
+    this.peerStateB = grown(this.peerStateB, capacity);
+    this.aPackets = grown(this.aPackets, capacity);
+    this.aPayloadBytes = grown(this.aPayloadBytes, capacity);
+    this.aIpBytes = grown(this.aIpBytes, capacity);
+    this.aWireBytes = grown(this.aWireBytes, capacity);
+    this.aFirstUs = grown(this.aFirstUs, capacity);
+    this.aLastUs = grown(this.aLastUs, capacity);
+    this.bPackets = grown(this.bPackets, capacity);
+    this.bPayloadBytes = grown(this.bPayloadBytes, capacity);
+    this.bIpBytes = grown(this.bIpBytes, capacity);
+    this.bWireBytes = grown(this.bWireBytes, capacity);
+    this.bFirstUs = grown(this.bFirstUs, capacity);
+    this.bLastUs = grown(this.bLastUs, capacity);
+    this.ipVersion = grown(this.ipVersion, capacity);
+    this.localSide = grown(this.localSide, capacity);
+    this.opener = grown(this.opener, capacity);
+    this.hasState = grown(this.hasState, capacity);
+    this.seenReply = grown(this.seenReply, capacity);
+    this.serviceBy = grown(this.serviceBy, capacity);
+    this.endReason = grown(this.endReason, capacity);
+    this.timeoutKeyIndex = grown(this.timeoutKeyIndex, capacity);
+    this.serviceIndex = grown(this.serviceIndex, capacity);
+    this.historyCount = grown(this.historyCount, capacity);
+    this.historyAtUs = grown(this.historyAtUs, capacity * HISTORY_SLOTS);
+    this.historyKeyIndex = grown(this.historyKeyIndex, capacity * HISTORY_SLOTS);
+    this.historyKind = grown(this.historyKind, capacity * HISTORY_SLOTS);
+    this.freeSlots = grown(this.freeSlots, capacity);
+    this.capacity = capacity;
+  }
+}
+
+/** One direction's counters of a flow, as a view over the store (reports read `flow.fromA.packets`). */
+class DirectionView implements DirectionCounters {
+  constructor(
+    private readonly store: FlowStore,
+    private readonly index: number,
+    private readonly a: boolean,
+  ) {}
+
+  get packets(): number {
+    return this.a ? this.store.aPackets[this.index]! : this.store.bPackets[this.index]!;
+  }
+
+  set packets(value: number) {
+    if (this.a) this.store.aPackets[this.index] = value;
+    else this.store.bPackets[this.index] = value;
+  }
+
+  get payloadBytes(): number {
+    return this.a ? this.store.aPayloadBytes[this.index]! : this.store.bPayloadBytes[this.index]!;
+  }
+
+  set payloadBytes(value: number) {
+    if (this.a) this.store.aPayloadBytes[this.index] = value;
+    else this.store.bPayloadBytes[this.index] = value;
+  }
+
+  get ipBytes(): number {
+    return this.a ? this.store.aIpBytes[this.index]! : this.store.bIpBytes[this.index]!;
+  }
+
+  set ipBytes(value: number) {
+    if (this.a) this.store.aIpBytes[this.index] = value;
+    else this.store.bIpBytes[this.index] = value;
+  }
+
+  get wireBytes(): number {
+    return this.a ? this.store.aWireBytes[this.index]! : this.store.bWireBytes[this.index]!;
+  }
+
+  set wireBytes(value: number) {
+    if (this.a) this.store.aWireBytes[this.index] = value;
+    else this.store.bWireBytes[this.index] = value;
+  }
+
+  get firstUs(): number {
+    return this.a ? this.store.aFirstUs[this.index]! : this.store.bFirstUs[this.index]!;
+  }
+
+  set firstUs(value: number) {
+    if (this.a) this.store.aFirstUs[this.index] = value;
+    else this.store.bFirstUs[this.index] = value;
+  }
+
+  get lastUs(): number {
+    return this.a ? this.store.aLastUs[this.index]! : this.store.bLastUs[this.index]!;
+  }
+
+  set lastUs(value: number) {
+    if (this.a) this.store.aLastUs[this.index] = value;
+    else this.store.bLastUs[this.index] = value;
+  }
+}
+
+/** A flow's handle: every field an accessor over the store at `index`. */
+export class FlowRecord implements Flow {
+  /** Set when the flow ended (its slot may hold another flow after that): the wheel skips removed handles. */
+  removed = false;
+  /** Second of the wheel slot holding this flow's current entry (-1 none). */
+  wheelSec = -1;
+
+  constructor(
+    private readonly store: FlowStore,
+    readonly index: number,
+  ) {}
+
+  get firstUs(): number {
+    return this.store.firstUs[this.index]!;
+  }
+
+  set firstUs(value: number) {
+    this.store.firstUs[this.index] = value;
+  }
+
+  get lastUs(): number {
+    return this.store.lastUs[this.index]!;
+  }
+
+  set lastUs(value: number) {
+    this.store.lastUs[this.index] = value;
+  }
+
+  get expiresUs(): number {
+    return this.store.expiresUs[this.index]!;
+  }
+
+  set expiresUs(value: number) {
+    this.store.expiresUs[this.index] = value;
+  }
+
+  get stateCreatedUs(): number {
+    return this.store.stateCreatedUs[this.index]!;
+  }
+
+  set stateCreatedUs(value: number) {
+    this.store.stateCreatedUs[this.index] = value;
+  }
+
+  get lastRefreshUs(): number {
+    return this.store.lastRefreshUs[this.index]!;
+  }
+
+  set lastRefreshUs(value: number) {
+    this.store.lastRefreshUs[this.index] = value;
+  }
+
+  get streamAtUs(): number {
+    return this.store.streamAtUs[this.index]!;
+  }
+
+  set streamAtUs(value: number) {
+    this.store.streamAtUs[this.index] = value;
+  }
+
+  get maxGapUs(): number {
+    return this.store.maxGapUs[this.index]!;
+  }
+
+  set maxGapUs(value: number) {
+    this.store.maxGapUs[this.index] = value;
+  }
+
+  get endUs(): number {
+    return this.store.endUs[this.index]!;
+  }
+
+  set endUs(value: number) {
+    this.store.endUs[this.index] = value;
+  }
+
+  get timeoutUs(): number {
+    return this.store.timeoutUs[this.index]!;
+  }
+
+  set timeoutUs(value: number) {
+    this.store.timeoutUs[this.index] = value;
+  }
+
+  get firstFrame(): number {
+    return this.store.firstFrame[this.index]!;
+  }
+
+  set firstFrame(value: number) {
+    this.store.firstFrame[this.index] = value;
+  }
+
+  get lastFrame(): number {
+    return this.store.lastFrame[this.index]!;
+  }
+
+  set lastFrame(value: number) {
+    this.store.lastFrame[this.index] = value;
+  }
+
+  get id(): number {
+    return this.store.id[this.index]!;
+  }
+
+  set id(value: number) {
+    this.store.id[this.index] = value;
+  }
+
+  get deniedPackets(): number {
+    return this.store.deniedPackets[this.index]!;
+  }
+
+  set deniedPackets(value: number) {
+    this.store.deniedPackets[this.index] = value;
+  }
+
+  get windowPackets(): number {
+    return this.store.windowPackets[this.index]!;
+  }
+
+  set windowPackets(value: number) {
+    this.store.windowPackets[this.index] = value;
+  }
+
+  get keyA0(): number {
+    return this.store.keyA0[this.index]!;
+  }
+
+  set keyA0(value: number) {
+    this.store.keyA0[this.index] = value;
+  }
+
+  get keyA1(): number {
+    return this.store.keyA1[this.index]!;
+  }
+
+  set keyA1(value: number) {
+    this.store.keyA1[this.index] = value;
+  }
+
+  get keyA2(): number {
+    return this.store.keyA2[this.index]!;
+  }
+
+  set keyA2(value: number) {
+    this.store.keyA2[this.index] = value;
+  }
+
+  get keyA3(): number {
+    return this.store.keyA3[this.index]!;
+  }
+
+  set keyA3(value: number) {
+    this.store.keyA3[this.index] = value;
+  }
+
+  get keyB0(): number {
+    return this.store.keyB0[this.index]!;
+  }
+
+  set keyB0(value: number) {
+    this.store.keyB0[this.index] = value;
+  }
+
+  get keyB1(): number {
+    return this.store.keyB1[this.index]!;
+  }
+
+  set keyB1(value: number) {
+    this.store.keyB1[this.index] = value;
+  }
+
+  get keyB2(): number {
+    return this.store.keyB2[this.index]!;
+  }
+
+  set keyB2(value: number) {
+    this.store.keyB2[this.index] = value;
+  }
+
+  get keyB3(): number {
+    return this.store.keyB3[this.index]!;
+  }
+
+  set keyB3(value: number) {
+    this.store.keyB3[this.index] = value;
+  }
+
+  get portA(): number {
+    return this.store.portA[this.index]!;
+  }
+
+  set portA(value: number) {
+    this.store.portA[this.index] = value;
+  }
+
+  get portB(): number {
+    return this.store.portB[this.index]!;
+  }
+
+  set portB(value: number) {
+    this.store.portB[this.index] = value;
+  }
+
+  get hash(): number {
+    return this.store.hash[this.index]!;
+  }
+
+  set hash(value: number) {
+    this.store.hash[this.index] = value;
+  }
+
+  get peerStateA(): number {
+    return this.store.peerStateA[this.index]!;
+  }
+
+  set peerStateA(value: number) {
+    this.store.peerStateA[this.index] = value;
+  }
+
+  get peerStateB(): number {
+    return this.store.peerStateB[this.index]!;
+  }
+
+  set peerStateB(value: number) {
+    this.store.peerStateB[this.index] = value;
+  }
+
+  get ipVersion(): 4 | 6 {
+    return this.store.ipVersion[this.index] === 6 ? 6 : 4;
+  }
+
+  set ipVersion(value: 4 | 6) {
+    this.store.ipVersion[this.index] = value;
+  }
+
+  get localSide(): 'a' | 'b' | undefined {
+    return LOCAL_SIDES[this.store.localSide[this.index]!];
+  }
+
+  set localSide(value: 'a' | 'b' | undefined) {
+    this.store.localSide[this.index] = value === undefined ? 0 : value === 'a' ? 1 : 2;
+  }
+
+  get opener(): 'a' | 'b' {
+    return this.store.opener[this.index] === 1 ? 'b' : 'a';
+  }
+
+  set opener(value: 'a' | 'b') {
+    this.store.opener[this.index] = value === 'b' ? 1 : 0;
+  }
+
+  get hasState(): boolean {
+    return this.store.hasState[this.index] === 1;
+  }
+
+  set hasState(value: boolean) {
+    this.store.hasState[this.index] = value ? 1 : 0;
+  }
+
+  get seenReply(): boolean {
+    return this.store.seenReply[this.index] === 1;
+  }
+
+  set seenReply(value: boolean) {
+    this.store.seenReply[this.index] = value ? 1 : 0;
+  }
+
+  get serviceBy(): 'payload' | 'port' | '' {
+    return SERVICE_BY[this.store.serviceBy[this.index]!] ?? '';
+  }
+
+  set serviceBy(value: 'payload' | 'port' | '') {
+    this.store.serviceBy[this.index] = value === '' ? 0 : value === 'port' ? 1 : 2;
+  }
+
+  get service(): string {
+    return this.store.serviceName(this.index);
+  }
+
+  set service(value: string) {
+    this.store.setService(this.index, value);
+  }
+
+  get endReason(): FlowEndReason | undefined {
+    return END_REASONS[this.store.endReason[this.index]!];
+  }
+
+  set endReason(value: FlowEndReason | undefined) {
+    this.store.endReason[this.index] = value === undefined ? 0 : END_REASONS.indexOf(value);
+  }
+
+  get timeoutKey(): string {
+    return this.store.timeoutKeyName(this.index);
+  }
+
+  set timeoutKey(value: string) {
+    this.store.timeoutKeyIndex[this.index] = this.store.keyIndexOf(value);
+  }
+
+  get fromA(): DirectionCounters {
+    return new DirectionView(this.store, this.index, true);
+  }
+
+  get fromB(): DirectionCounters {
+    return new DirectionView(this.store, this.index, false);
+  }
+
+  get history(): StateEvent[] {
+    return this.store.history(this.index);
+  }
+
+  get addrA(): Uint8Array {
+    return wordsToBytes(this.ipVersion, this.keyA0, this.keyA1, this.keyA2, this.keyA3);
+  }
+
+  get addrB(): Uint8Array {
+    return wordsToBytes(this.ipVersion, this.keyB0, this.keyB1, this.keyB2, this.keyB3);
+  }
+}
+
+function wordsToBytes(version: 4 | 6, w0: number, w1: number, w2: number, w3: number): Uint8Array {
+  const bytes = new Uint8Array(version === 4 ? 4 : 16);
+  const words = version === 4 ? [w0] : [w0, w1, w2, w3];
+  words.forEach((w, i) => {
+    bytes[i * 4] = w >>> 24;
+    bytes[i * 4 + 1] = (w >>> 16) & 0xff;
+    bytes[i * 4 + 2] = (w >>> 8) & 0xff;
+    bytes[i * 4 + 3] = w & 0xff;
+  });
+  return bytes;
+}

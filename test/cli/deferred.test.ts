@@ -1,0 +1,31 @@
+/**
+ * DeferredLines keeps analyze's denials for the end of the JSON document without holding them all in memory: past
+ * a few MiB they go to a temporary file. Whatever the path, the text written is the lines joined by the separator.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DeferredLines, StringSink } from '../../src/cli/io.js';
+
+function drained(lines: string[], separator: string): { text: string; spilled: boolean } {
+  const deferred = new DeferredLines();
+  for (const line of lines) deferred.add(line);
+  const spilled = (deferred as unknown as { path: string | undefined }).path;
+  const sink = new StringSink();
+  deferred.drainTo(sink, separator);
+  expect(spilled === undefined || !existsSync(spilled)).toBe(true);
+  return { text: sink.text, spilled: spilled !== undefined };
+}
+
+describe('DeferredLines', () => {
+  it('joins a few lines in memory', () => {
+    expect(drained(['{"a":1}', '{"b":"é"}'], ',\n')).toEqual({ text: '{"a":1},\n{"b":"é"}', spilled: false });
+    expect(drained([], ',\n')).toEqual({ text: '', spilled: false });
+  });
+
+  it('spills past the memory limit and reads back the same text, multi-byte characters across chunk edges included', () => {
+    const lines = Array.from({ length: 120_000 }, (_, i) => `{"frame":${i},"src":"2001:db8::${i.toString(16)}","note":"${'é€'.repeat(i % 7)}"}`);
+    const { text, spilled } = drained(lines, ',\n');
+    expect(spilled).toBe(true);
+    expect(text).toBe(lines.join(',\n'));
+  });
+});
