@@ -661,6 +661,10 @@ export class FlowRecord implements Flow {
     this.store.timeoutKeyIndex[this.index] = this.store.keyIndexOf(value);
   }
 
+  get totalPackets(): number {
+    return this.store.aPackets[this.index]! + this.store.bPackets[this.index]!;
+  }
+
   get fromA(): DirectionCounters {
     return new DirectionView(this.store, this.index, true);
   }

@@ -112,10 +112,10 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
       table.advance(tsUs);
-      table.observe(pkt, tsUs);
+      table.observe(pkt, tsUs, false, i > 0 ? tables[0] : undefined);
       if (onObservation !== undefined) onObservation(i, table, pkt, tsUs);
       const flow = table.last.flow;
-      if (flow !== undefined && flow.serviceBy !== 'payload' && flow.fromA.packets + flow.fromB.packets <= FINGERPRINT_PACKETS) {
+      if (flow !== undefined && flow.serviceBy !== 'payload' && flow.totalPackets <= FINGERPRINT_PACKETS) {
         const guess = guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort);
         if (guess.by === 'payload' || (flow.serviceBy === '' && guess.by === 'port')) {
           flow.service = guess.service;
