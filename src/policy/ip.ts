@@ -3,6 +3,7 @@
  * `fe80::/10` and a logged packet's `fe80::1c2b:3ff:fe4a:1` compare with one shift. Rule sets are small, so BigInt
  * is plenty; the packet hot path never comes here.
  */
+import { formatIpv4Number, formatIpv6 } from '../address.js';
 
 /** An IPv4 or IPv6 network (a host is a network with a full-length prefix). */
 export interface IpNet {
@@ -85,33 +86,16 @@ export function netCovers(outer: IpNet, inner: IpNet): boolean {
   return outer.af === inner.af && outer.prefixBits <= inner.prefixBits && netContains(outer, inner);
 }
 
-/** Text of a network: the address in RFC 5952 / dotted form, `/bits` unless it is a host. */
+/** Text of a network: the address in RFC 5952 / dotted form (address.ts, as every report), `/bits` unless a host. */
 export function formatNet(net: IpNet): string {
   const full = net.af === 4 ? V4_BITS : V6_BITS;
   let text: string;
   if (net.af === 4) {
-    const v = Number(net.value);
-    text = `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+    text = formatIpv4Number(Number(net.value));
   } else {
-    const groups: number[] = [];
-    for (let i = 7; i >= 0; i--) groups.push(Number((net.value >> BigInt(i * 16)) & 0xffffn));
-    let bestStart = -1;
-    let bestLen = 1; // RFC 5952 §4.2.2: one zero group is not compressed
-    for (let i = 0; i < 8; ) {
-      if (groups[i] !== 0) {
-        i++;
-        continue;
-      }
-      let j = i;
-      while (j < 8 && groups[j] === 0) j++;
-      if (j - i > bestLen) {
-        bestStart = i;
-        bestLen = j - i;
-      }
-      i = j;
-    }
-    const hex = (from: number, to: number): string => groups.slice(from, to).map((g) => g.toString(16)).join(':');
-    text = bestStart < 0 ? hex(0, 8) : `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+    const bytes = new Uint8Array(16);
+    for (let i = 0; i < 16; i++) bytes[i] = Number((net.value >> BigInt((15 - i) * 8)) & 0xffn);
+    text = formatIpv6(bytes, 0);
   }
   return net.prefixBits === full ? text : `${text}/${net.prefixBits}`;
 }
