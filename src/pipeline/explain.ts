@@ -102,8 +102,8 @@ async function collect(file: string, source: 'capture' | 'log', denyPrefix: stri
   return skipped;
 }
 
-/** Whether a file starts like `littlesnitch log-traffic` CSV rather than a capture. */
-function sniffLittleSnitchCsv(path: string): boolean {
+/** Whether a file starts like `littlesnitch log-traffic` CSV rather than a capture (explain and rules ask). */
+export function sniffLittleSnitchCsv(path: string): boolean {
   if (path === '-') return false;
   let fd: number | undefined;
   try {

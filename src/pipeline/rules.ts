@@ -3,11 +3,10 @@
  * explains), let explain give its verdict on the UDP denials, and hand both to the kill-switch advisor; with a
  * pf.conf, check that rule set against the same log.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { formatAddress } from '../address.js';
 import { readCapture } from '../capture/index.js';
 import { adviseKillSwitch, type KillSwitchAdvice, type LoggedPacket } from '../classify/kill-switch.js';
-import { isLittleSnitchTrafficLog } from '../classify/little-snitch.js';
 import { checkPfRuleset, type PfCheck } from '../classify/pf-check.js';
 import { guessService } from '../decode/app/fingerprint.js';
 import { PacketDecoder } from '../decode/packet.js';
@@ -15,7 +14,7 @@ import type { TimeoutProfile } from '../flow/profiles.js';
 import { PfSyntaxError, parsePfConf } from '../policy/pf-parse.js';
 import type { PfRuleset } from '../policy/pf-model.js';
 import type { DecodedPacket } from '../types.js';
-import { explainInputs, isLoggedDenial } from './explain.js';
+import { explainInputs, isLoggedDenial, sniffLittleSnitchCsv } from './explain.js';
 import { RulesInputError } from './rules-error.js';
 
 export { RulesInputError } from './rules-error.js';
@@ -92,7 +91,7 @@ function factsOf(pkt: DecodedPacket, denyPrefix: string | undefined): LoggedPack
 
 /** Every record of a denial log as facts a rule can match; pass records are kept (they name the live interfaces). */
 export async function readLoggedPackets(file: string, denyPrefix?: string): Promise<{ records: LoggedPacket[]; undecodable: number }> {
-  if (startsLikeLittleSnitchCsv(file)) {
+  if (sniffLittleSnitchCsv(file)) {
     throw new RulesInputError(`${file}: a Little Snitch traffic log names processes, not interfaces or rules; rules needs a pflog or NFLOG capture (sudo tcpdump -i pflog0 -w pflog.pcap)`);
   }
   const decoder = new PacketDecoder();
@@ -104,21 +103,6 @@ export async function readLoggedPackets(file: string, denyPrefix?: string): Prom
     else records.push(facts);
   });
   return { records, undecodable };
-}
-
-function startsLikeLittleSnitchCsv(path: string): boolean {
-  if (path === '-') return false;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const head = Buffer.alloc(1024);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return isLittleSnitchTrafficLog(head.subarray(0, n).toString('utf8'));
-  } catch {
-    return false; // readCapture reports the file's own problem
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** The advice for a denial log. */

@@ -11,28 +11,10 @@ import { ruleBreadth } from '../../src/policy/breadth.js';
 import { evaluatePacket } from '../../src/policy/evaluate.js';
 import { parsePfConf } from '../../src/policy/pf-parse.js';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { loggedPackets } from '../helpers/pf-packets.js';
 
-let nextFrame = 1;
-function pkt(over: Partial<LoggedPacket>): LoggedPacket {
-  return {
-    frame: nextFrame++,
-    tsUs: 1_000_000 * nextFrame,
-    denied: true,
-    service: '',
-    ifName: 'en0',
-    direction: 'in',
-    af: 4,
-    proto: 17,
-    src: '198.51.100.7',
-    dst: '192.168.1.10',
-    sport: 1194,
-    dport: 51234,
-    icmpType: undefined,
-    icmpCode: undefined,
-    tcpFlags: undefined,
-    ...over,
-  };
-}
+// Frame n at n + 1 seconds.
+const pkt = loggedPackets((frame) => 1_000_000 * (frame + 1));
 
 function icmp6(direction: 'in' | 'out', src: string, dst: string, type: number): LoggedPacket {
   return pkt({ direction, af: 6, proto: 58, src, dst, sport: undefined, dport: undefined, icmpType: type, icmpCode: 0 });

@@ -6,28 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { adviseKillSwitch, type LoggedPacket } from '../../src/classify/kill-switch.js';
 import { checkPfRuleset } from '../../src/classify/pf-check.js';
 import { parsePfConf } from '../../src/policy/pf-parse.js';
+import { loggedPackets } from '../helpers/pf-packets.js';
 
-let nextFrame = 1;
-function pkt(over: Partial<LoggedPacket>): LoggedPacket {
-  return {
-    frame: nextFrame++,
-    tsUs: 0,
-    denied: true,
-    service: '',
-    ifName: 'en0',
-    direction: 'in',
-    af: 4,
-    proto: 17,
-    src: '198.51.100.7',
-    dst: '192.168.1.10',
-    sport: 1194,
-    dport: 51234,
-    icmpType: undefined,
-    icmpCode: undefined,
-    tcpFlags: undefined,
-    ...over,
-  };
-}
+const pkt = loggedPackets(() => 0);
 
 const RECORDS = [
   pkt({ denied: false, direction: 'out', src: '192.168.1.10', dst: '198.51.100.7', sport: 51234, dport: 1194, service: 'openvpn' }),

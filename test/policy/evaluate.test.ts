@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePacket, type HostContext, type PacketFacts } from '../../src/policy/evaluate.js';
 import { parsePfConf } from '../../src/policy/pf-parse.js';
+import { packetFacts } from '../helpers/pf-packets.js';
 
 const CONTEXT: HostContext = {
   addressesByInterface: new Map([
@@ -15,22 +16,7 @@ const CONTEXT: HostContext = {
   egress: ['en0'],
 };
 
-function udp(over: Partial<PacketFacts> = {}): PacketFacts {
-  return {
-    ifName: 'en0',
-    direction: 'in',
-    af: 4,
-    proto: 17,
-    src: '198.51.100.7',
-    dst: '192.168.1.10',
-    sport: 1194,
-    dport: 51234,
-    icmpType: undefined,
-    icmpCode: undefined,
-    tcpFlags: undefined,
-    ...over,
-  };
-}
+const udp = packetFacts;
 
 function decide(conf: string, facts: PacketFacts): { action: string; line: number | undefined; skipped: boolean; assumptions: string[]; anchors: string[] } {
   const v = evaluatePacket(parsePfConf(conf), facts, CONTEXT);
