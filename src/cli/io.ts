@@ -5,8 +5,8 @@
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
+import { dirname, join } from 'node:path';
+import type { ByteSink } from '../report/json-bytes.js';
 
 /** A text sink with the little the commands need. */
 export interface CliIo {
@@ -18,8 +18,8 @@ export interface CliIo {
   stdin: NodeJS.ReadableStream;
 }
 
-/** Something that takes text. */
-export interface TextSink {
+/** Something that takes text, and bytes from report/json-bytes.ts's writers (in order with the text). */
+export interface TextSink extends ByteSink {
   write(text: string): void;
   /** Push buffered text out; resolves when the underlying stream accepted it. */
   flush(): Promise<void>;
@@ -54,6 +54,15 @@ export class StreamSink implements TextSink {
     }
   }
 
+  writeBytes(chunk: Uint8Array): void {
+    if (this.isClosed) return;
+    if (this.buffer.length > 0) {
+      this.stream.write(this.buffer);
+      this.buffer = '';
+    }
+    this.stream.write(chunk);
+  }
+
   async flush(): Promise<void> {
     if (this.buffer.length > 0 && !this.isClosed) {
       const chunk = this.buffer;
@@ -73,63 +82,62 @@ export class StringSink implements TextSink {
   write(text: string): void {
     this.text += text;
   }
+  // Streaming: a chunk read back from a file may end inside a UTF-8 sequence.
+  private readonly decoder = new TextDecoder();
+  writeBytes(chunk: Uint8Array): void {
+    this.text += this.decoder.decode(chunk, { stream: true });
+  }
   async flush(): Promise<void> {}
 }
 
-const DEFER_IN_MEMORY_CHARS = 4 * 1024 * 1024;
+const DEFER_IN_MEMORY_BYTES = 4 * 1024 * 1024;
 const READ_BACK_BYTES = 1024 * 1024;
 
 /**
- * Lines a document must write after others it streams first (analyze --format json puts its denials after its
+ * Bytes a document must write after others it streams first (analyze --format json puts its denials after its
  * flows): held in memory up to a few MiB, then in a temporary file, so memory stays flat whatever the capture's
- * size (issue 7: peak RSS on 10M packets within 1.2× of 1M).
+ * size (issue 7: peak RSS on 10M packets within 1.2× of 1M). A ByteSink: the JSON writer fills it.
  */
-export class DeferredLines {
-  private pending: string[] = [];
-  private pendingChars = 0;
+export class DeferredBytes implements ByteSink {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private fd: number | undefined;
   private path: string | undefined;
-  /** Lines added. */
-  count = 0;
+  /** Bytes taken. */
+  totalBytes = 0;
 
-  add(line: string): void {
-    this.pending.push(line);
-    this.pendingChars += line.length + 2;
-    this.count++;
-    if (this.pendingChars >= DEFER_IN_MEMORY_CHARS) this.spill();
+  writeBytes(chunk: Uint8Array): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.byteLength;
+    this.totalBytes += chunk.byteLength;
+    if (this.pendingBytes >= DEFER_IN_MEMORY_BYTES) this.spill();
   }
 
-  /** Write the lines to `sink`, `separator` between them; then forget them (and the temporary file). */
-  drainTo(sink: TextSink, separator: string): void {
-    let first = true;
+  /** Hand everything taken to `sink`, in order; then forget it (and the temporary file). */
+  drainTo(sink: ByteSink): void {
     if (this.fd !== undefined) {
       this.spill();
-      const buffer = Buffer.alloc(READ_BACK_BYTES);
-      const decoder = new StringDecoder('utf8');
       let position = 0;
       for (;;) {
+        // A new buffer per read: the sink may keep what it is given.
+        const buffer = Buffer.allocUnsafe(READ_BACK_BYTES);
         const n = readSync(this.fd, buffer, 0, buffer.length, position);
         if (n === 0) break;
         position += n;
-        // The file holds the lines joined by "\n"; the separator goes in their place.
-        const text = decoder.write(buffer.subarray(0, n));
-        sink.write(separator === '\n' ? text : text.replaceAll('\n', separator));
+        sink.writeBytes(buffer.subarray(0, n));
       }
-      first = false;
       this.close();
     }
-    for (const line of this.pending) {
-      sink.write(first ? line : `${separator}${line}`);
-      first = false;
-    }
+    for (const chunk of this.pending) sink.writeBytes(chunk);
     this.pending = [];
-    this.pendingChars = 0;
+    this.pendingBytes = 0;
   }
 
   /** Remove the temporary file, if any (also on error paths). */
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
-    if (this.path !== undefined) rmSync(this.path, { force: true });
+    // The whole private directory mkdtemp made, not only the file in it.
+    if (this.path !== undefined) rmSync(dirname(this.path), { recursive: true, force: true });
     this.fd = undefined;
     this.path = undefined;
   }
@@ -137,13 +145,11 @@ export class DeferredLines {
   private spill(): void {
     if (this.pending.length === 0) return;
     if (this.fd === undefined) {
-      this.path = join(mkdtempSync(join(tmpdir(), 'udptrack-')), 'deferred.txt');
+      this.path = join(mkdtempSync(join(tmpdir(), 'udptrack-')), 'deferred.json');
       this.fd = openSync(this.path, 'w+');
-    } else {
-      writeSync(this.fd, '\n');
     }
-    writeSync(this.fd, this.pending.join('\n'));
+    for (const chunk of this.pending) writeSync(this.fd, chunk);
     this.pending = [];
-    this.pendingChars = 0;
+    this.pendingBytes = 0;
   }
 }

@@ -79,6 +79,9 @@ export class FlowStore {
   historyAtUs: Float64Array;
   historyKeyIndex: Uint8Array;
   historyKind: Uint8Array;
+  /** History entries per flow (`HISTORY_SLOTS`) and the names of `historyKind` values, for writers of records. */
+  readonly historySlots = HISTORY_SLOTS;
+  readonly eventKinds: readonly StateEvent['event'][] = EVENT_KINDS;
   /** Timeout key names (the profile's keys) and the table's scaled timeout for each. */
   readonly keyNames: readonly string[];
   readonly timeoutUsByKeyIndex: readonly number[];
@@ -369,7 +372,8 @@ export class FlowRecord implements Flow {
   wheelSec = -1;
 
   constructor(
-    private readonly store: FlowStore,
+    /** The arrays behind the handle (writers that serialize a flow read them directly). */
+    readonly store: FlowStore,
     readonly index: number,
   ) {}
 

@@ -5,7 +5,7 @@
 import type { CaptureSource } from '../capture/index.js';
 import type { TimeoutProfile } from '../flow/profiles.js';
 import { timeoutsInSeconds } from '../flow/profiles.js';
-import type { Flow } from '../flow/table.js';
+import type { Denial, Flow } from '../flow/table.js';
 import type { AnalyzeReport, LocalJson, ProfileJson } from '../report/analyze.js';
 import { buildDenialJson, buildFlowJson, type DenialJson, type FlowJson } from '../report/flows.js';
 import { formatIsoFromUs } from '../report/time.js';
@@ -23,7 +23,8 @@ export interface AnalyzeOptions {
    */
   keep: number;
   onFlowEnd?: ((flow: Flow, json: () => FlowJson) => void) | undefined;
-  onDenial?: ((denial: DenialJson) => void) | undefined;
+  /** Every denial as the table reports it (valid after the call; `buildDenialJson` makes its record). */
+  onDenial?: ((denial: Denial) => void) | undefined;
   onLocal?: ((local: LocalJson) => void) | undefined;
   onFirstPacket?: ((tsUs: number) => void) | undefined;
   onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
@@ -34,7 +35,19 @@ export interface AnalyzeOptions {
 
 /** Replay `source` under `options.profile` and return the report (with at most `keep` flows and denials). */
 export async function analyzeCapture(source: CaptureSource, options: AnalyzeOptions): Promise<AnalyzeReport> {
-  let flows: FlowJson[] = [];
+  // The person's view keeps the first `keep` flows by first packet. Flows end in any order: candidates are kept
+  // with their sort key and trimmed in batches (linear cost); once `keep` are held, a flow that starts after the
+  // last of them is not even turned into a record.
+  let kept: KeptFlow[] = [];
+  let cutoffUs = Number.POSITIVE_INFINITY;
+  let cutoffId = 0;
+  const trim = (): void => {
+    kept = kept.sort((a, b) => a.firstUs - b.firstUs || a.id - b.id).slice(0, keep);
+    if (kept.length === keep && keep > 0) {
+      cutoffUs = kept[keep - 1]!.firstUs;
+      cutoffId = kept[keep - 1]!.id;
+    }
+  };
   const denials: DenialJson[] = [];
   const expirationsByTimeout: Record<string, number> = {};
   const keep = options.keep;
@@ -51,21 +64,21 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
         let json: FlowJson | undefined;
         const lazyJson = (): FlowJson => (json ??= buildFlowJson(flow));
         if (flow.endReason === 'idle-timeout') expirationsByTimeout[flow.timeoutKey] = (expirationsByTimeout[flow.timeoutKey] ?? 0) + 1;
-        if (keep > 0) {
-          flows.push(lazyJson());
-          // Keep the first `keep` flows by first packet: trim in batches so the cost stays linear.
-          if (flows.length >= 2 * keep) flows = sortFlows(flows).slice(0, keep);
+        if (keep > 0 && (flow.firstUs < cutoffUs || (flow.firstUs === cutoffUs && flow.id < cutoffId))) {
+          kept.push({ firstUs: flow.firstUs, id: flow.id, json: lazyJson() });
+          if (kept.length >= 2 * keep) trim();
         }
         options.onFlowEnd?.(flow, lazyJson);
       },
       onDenial: (_index, denial) => {
         if (keep > 0 && denials.length < keep) denials.push(buildDenialJson(denial));
-        if (options.onDenial !== undefined) options.onDenial(denials.at(-1)?.frame === denial.frame ? denials.at(-1)! : buildDenialJson(denial));
+        options.onDenial?.(denial);
       },
     },
   });
+  trim();
+  const flows = kept.map((k) => k.json);
   const table = result.tables[0]!;
-  flows = sortFlows(flows).slice(0, keep);
   const damage = result.capture.damage;
   return {
     file: options.file,
@@ -90,8 +103,11 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
   };
 }
 
-function sortFlows(flows: FlowJson[]): FlowJson[] {
-  return flows.sort((a, b) => (a.first_ts < b.first_ts ? -1 : a.first_ts > b.first_ts ? 1 : a.id - b.id));
+/** A flow the person's view may show, with its sort key (first packet, then id). */
+interface KeptFlow {
+  firstUs: number;
+  id: number;
+  json: FlowJson;
 }
 
 /** A profile as reports show it. */

@@ -2,8 +2,10 @@
  * The JSON shapes of flows and denials (analyze, simulate, ndjson streams), built from the flow table's records.
  * Stable field names, snake_case like Zeek's logs, times as ISO-8601 UTC, durations in seconds.
  */
-import { formatAddress, formatIpv4Number } from '../address.js';
+import { formatAddress, formatIpv6 } from '../address.js';
+import type { FlowRecord, FlowStore } from '../flow/flow-store.js';
 import type { Denial, DirectionCounters, Flow, StateEvent } from '../flow/table.js';
+import { CollectedBytes, JsonBytes, RECORD_ROOM_BYTES, asciiBytes } from './json-bytes.js';
 import { formatIsoFromUs } from './time.js';
 
 /** One endpoint of a flow with what it sent. */
@@ -109,55 +111,274 @@ export function buildFlowJson(flow: Flow): FlowJson {
   };
 }
 
-/**
- * `"text"` as JSON.stringify writes it, remembered: the strings written this way (services, timeout keys, end
- * reasons) come from small fixed sets.
- */
-function jsonString(text: string): string {
-  let quoted = QUOTED.get(text);
-  if (quoted === undefined) {
-    quoted = JSON.stringify(text);
-    if (QUOTED.size < 1024) QUOTED.set(text, quoted);
+const FLOW_HEAD = asciiBytes('{');
+const K_ID = asciiBytes('"id":');
+const K_FIRST_TS = asciiBytes(',"proto":"udp","first_ts":');
+const K_LAST_TS = asciiBytes(',"last_ts":');
+const K_DURATION = asciiBytes(',"duration_s":');
+const K_ORIG = asciiBytes(',"orig":');
+const K_RESP = asciiBytes(',"resp":');
+const K_LOCAL = asciiBytes(',"local":');
+const K_SERVICE = asciiBytes(',"service":');
+const K_SERVICE_BY = asciiBytes(',"service_by":');
+const K_DENIED = asciiBytes(',"denied_packets":');
+const K_WINDOW = asciiBytes(',"window_packets":');
+const K_STATE = asciiBytes(',"state":[');
+const K_EVENT_TS = asciiBytes('{"ts":');
+const K_EVENT = asciiBytes(',"event":');
+const K_TIMEOUT_KEY = asciiBytes(',"timeout_key":');
+const K_TIMEOUT_S = asciiBytes(',"timeout_s":');
+const K_END = asciiBytes('],"end":{"reason":');
+const K_END_TS = asciiBytes(',"ts":');
+const K_CLOSE2 = asciiBytes('}}');
+const K_ADDR = asciiBytes('{"addr":');
+const K_PORT = asciiBytes(',"port":');
+const K_PACKETS = asciiBytes(',"packets":');
+const K_BYTES = asciiBytes(',"bytes":');
+const K_IP_BYTES = asciiBytes(',"ip_bytes":');
+const K_WIRE_BYTES = asciiBytes(',"wire_bytes":');
+const K_EP_FIRST_TS = asciiBytes(',"first_ts":');
+const K_EP_LAST_TS = asciiBytes(',"last_ts":');
+const NULL = asciiBytes('null');
+const COMMA = asciiBytes(',');
+const CLOSE = asciiBytes('}');
+const ORIG = asciiBytes('"orig"');
+const RESP = asciiBytes('"resp"');
+const EXPIRED = asciiBytes('"expired"');
+/** JSON of each event name, by text (a handful). */
+const EVENT_NAME_BYTES = new Map<string, Uint8Array>();
+
+function eventNameBytes(event: string): Uint8Array {
+  let bytes = EVENT_NAME_BYTES.get(event);
+  if (bytes === undefined) {
+    bytes = asciiBytes(JSON.stringify(event));
+    EVENT_NAME_BYTES.set(event, bytes);
   }
-  return quoted;
+  return bytes;
 }
 
-const QUOTED = new Map<string, string>();
+/** A handle over the flow table's arrays (flow-store.ts), not a snapshot or a caller's own object. */
+function isStoreHandle(flow: Flow): flow is FlowRecord {
+  return 'store' in flow && 'index' in flow;
+}
+const ipv6Scratch = new Uint8Array(16);
 
-function isoOrNull(packets: number, tsUs: number): string {
-  return packets > 0 ? `"${formatIsoFromUs(tsUs)}"` : 'null';
+/** An IPv6 address from the store's key words, as RFC 5952 text. */
+function ipv6FromWords(w0: number, w1: number, w2: number, w3: number): string {
+  const b = ipv6Scratch;
+  const words = [w0, w1, w2, w3];
+  for (let i = 0; i < 4; i++) {
+    const w = words[i]!;
+    b[4 * i] = w >>> 24;
+    b[4 * i + 1] = (w >>> 16) & 0xff;
+    b[4 * i + 2] = (w >>> 8) & 0xff;
+    b[4 * i + 3] = w & 0xff;
+  }
+  return formatIpv6(b, 0);
 }
 
-function endpointText(addr: string, port: number, c: DirectionCounters): string {
-  return (
-    // Address text is digits, hex, dots and colons: nothing to escape.
-    `{"addr":"${addr}","port":${port},"packets":${c.packets},"bytes":${c.payloadBytes},"ip_bytes":${c.ipBytes},` +
-    `"wire_bytes":${c.wireBytes},"first_ts":${isoOrNull(c.packets, c.firstUs)},"last_ts":${isoOrNull(c.packets, c.lastUs)}}`
-  );
+/** One endpoint of flow slot `f`: side A's fields or side B's. */
+function writeEndpoint(out: JsonBytes, s: FlowStore, f: number, sideA: boolean): void {
+  out.piece(K_ADDR);
+  if (s.ipVersion[f] === 4) out.ipv4String(sideA ? s.keyA0[f]! : s.keyB0[f]!);
+  else out.string(sideA ? ipv6FromWords(s.keyA0[f]!, s.keyA1[f]!, s.keyA2[f]!, s.keyA3[f]!) : ipv6FromWords(s.keyB0[f]!, s.keyB1[f]!, s.keyB2[f]!, s.keyB3[f]!));
+  out.piece(K_PORT);
+  out.uint(sideA ? s.portA[f]! : s.portB[f]!);
+  const packets = sideA ? s.aPackets[f]! : s.bPackets[f]!;
+  out.piece(K_PACKETS);
+  out.uint(packets);
+  out.piece(K_BYTES);
+  out.uint(sideA ? s.aPayloadBytes[f]! : s.bPayloadBytes[f]!);
+  out.piece(K_IP_BYTES);
+  out.uint(sideA ? s.aIpBytes[f]! : s.bIpBytes[f]!);
+  out.piece(K_WIRE_BYTES);
+  out.uint(sideA ? s.aWireBytes[f]! : s.bWireBytes[f]!);
+  out.piece(K_EP_FIRST_TS);
+  if (packets > 0) out.isoString(sideA ? s.aFirstUs[f]! : s.bFirstUs[f]!);
+  else out.piece(NULL);
+  out.piece(K_EP_LAST_TS);
+  if (packets > 0) out.isoString(sideA ? s.aLastUs[f]! : s.bLastUs[f]!);
+  else out.piece(NULL);
+  out.piece(CLOSE);
 }
 
 /**
- * `JSON.stringify(buildFlowJson(flow))`, written straight from the flow: analyze writes one per ended flow, and
- * building the object tree first cost more than the whole flow table (issue 7). test/report/flows.test.ts keeps
- * the two identical on the fixtures and the corpus.
+ * `JSON.stringify(buildFlowJson(flow))`, written as bytes straight from the flow table's arrays: analyze writes one
+ * per ended flow, and building the object tree (or even a string) first cost more than the whole flow table
+ * (issue 7). `head` replaces the opening brace (ndjson's `{"type":"flow",`). test/report/flows.test.ts keeps the
+ * two identical on the fixtures and the corpus.
  */
+export function writeFlowJson(out: JsonBytes, flow: Flow, head: Uint8Array = FLOW_HEAD): void {
+  if (!isStoreHandle(flow)) {
+    // A snapshot (snapshotFlow) or a library caller's own object: the readable path.
+    const text = JSON.stringify(buildFlowJson(flow));
+    out.reserve(RECORD_ROOM_BYTES);
+    out.piece(head);
+    out.text(text.slice(1));
+    return;
+  }
+  const s = flow.store;
+  const f = flow.index;
+  const firstUs = s.firstUs[f]!;
+  const lastUs = s.lastUs[f]!;
+  const openerIsA = s.opener[f] === 0;
+  out.reserve(RECORD_ROOM_BYTES);
+  out.piece(head);
+  out.piece(K_ID);
+  out.uint(s.id[f]!);
+  out.piece(K_FIRST_TS);
+  out.isoString(firstUs);
+  out.piece(K_LAST_TS);
+  out.isoString(lastUs);
+  out.piece(K_DURATION);
+  out.seconds(lastUs - firstUs);
+  out.piece(K_ORIG);
+  writeEndpoint(out, s, f, openerIsA);
+  out.piece(K_RESP);
+  writeEndpoint(out, s, f, !openerIsA);
+  out.piece(K_LOCAL);
+  // localSide: 0 none, 1 a, 2 b; opener: 0 a, 1 b.
+  const localSide = s.localSide[f]!;
+  out.piece(localSide === 0 ? NULL : localSide - 1 === s.opener[f] ? ORIG : RESP);
+  out.piece(K_SERVICE);
+  out.string(flow.service);
+  out.piece(K_SERVICE_BY);
+  out.string(flow.serviceBy);
+  out.piece(K_DENIED);
+  out.uint(s.deniedPackets[f]!);
+  out.piece(K_WINDOW);
+  out.uint(s.windowPackets[f]!);
+  out.piece(K_STATE);
+  const count = s.historyCount[f]!;
+  for (let k = 0; k < count; k++) {
+    const at = f * s.historySlots + k;
+    const keyIndex = s.historyKeyIndex[at]!;
+    if (k > 0) out.piece(COMMA);
+    const event = eventNameBytes(s.eventKinds[s.historyKind[at]!] ?? '');
+    writeStateEvent(out, s.historyAtUs[at]!, event, s.keyNames[keyIndex] ?? '', s.timeoutUsByKeyIndex[keyIndex] ?? 0);
+  }
+  const endReason = flow.endReason;
+  if (endReason === 'idle-timeout') {
+    if (count > 0) out.piece(COMMA);
+    writeStateEvent(out, s.expiresUs[f]!, EXPIRED, flow.timeoutKey, s.timeoutUs[f]!);
+  }
+  out.piece(K_END);
+  out.string(endReason ?? 'end-of-input');
+  out.piece(K_END_TS);
+  const endUs = s.endUs[f]!;
+  out.isoString(endUs >= 0 ? endUs : lastUs);
+  out.piece(K_CLOSE2);
+}
+
+function writeStateEvent(out: JsonBytes, atUs: number, event: Uint8Array, timeoutKey: string, timeoutUs: number): void {
+  out.piece(K_EVENT_TS);
+  out.isoString(atUs);
+  out.piece(K_EVENT);
+  out.piece(event);
+  out.piece(K_TIMEOUT_KEY);
+  out.string(timeoutKey);
+  out.piece(K_TIMEOUT_S);
+  out.seconds(timeoutUs);
+  out.piece(CLOSE);
+}
+
+/** `JSON.stringify(buildFlowJson(flow))` through the byte writer (tests, and callers that want one record as text). */
 export function flowJsonText(flow: Flow): string {
-  const v4 = flow.ipVersion === 4;
-  const a = endpointText(v4 ? formatIpv4Number(flow.keyA0) : formatAddress(flow.addrA, 0, 6), flow.portA, flow.fromA);
-  const b = endpointText(v4 ? formatIpv4Number(flow.keyB0) : formatAddress(flow.addrB, 0, 6), flow.portB, flow.fromB);
-  const openerIsA = flow.opener === 'a';
-  const local = flow.localSide === undefined ? 'null' : flow.localSide === flow.opener ? '"orig"' : '"resp"';
-  let state = '';
-  for (const h of flow.history) {
-    state += `${state === '' ? '' : ','}{"ts":"${formatIsoFromUs(h.atUs)}","event":"${h.event}","timeout_key":${jsonString(h.timeoutKey)},"timeout_s":${seconds(h.timeoutUs)}}`;
+  const sink = new CollectedBytes();
+  const out = new JsonBytes(sink, 4096);
+  writeFlowJson(out, flow);
+  out.flush();
+  return sink.take();
+}
+
+const DENIAL_HEAD = asciiBytes('{');
+const K_FRAME = asciiBytes('"frame":');
+const K_TS = asciiBytes(',"ts":');
+const K_SRC = asciiBytes(',"src":');
+const K_SPORT = asciiBytes(',"sport":');
+const K_DST = asciiBytes(',"dst":');
+const K_DPORT = asciiBytes(',"dport":');
+const K_FLOW = asciiBytes(',"flow":');
+const K_VERDICT = asciiBytes(',"verdict":');
+const K_REASON = asciiBytes(',"reason":');
+const K_MULTICAST = asciiBytes(',"multicast":');
+const K_PREVIOUS = asciiBytes(',"previous":{"flow":');
+const K_PREV_LAST_TS = asciiBytes(',"last_ts":');
+const K_EXPIRED_TS = asciiBytes(',"expired_ts":');
+const K_IDLE_S = asciiBytes(',"idle_s":');
+const K_LOCAL_SENT = asciiBytes(',"local_sent":');
+const K_FROM_LOCAL = asciiBytes(',"packets_from_local":');
+const K_FROM_REMOTE = asciiBytes(',"packets_from_remote":');
+const K_OPENER = asciiBytes(',"opener":');
+const K_PAST_EXPIRY = asciiBytes(',"past_expiry_s":');
+const K_ICMP = asciiBytes(',"icmp":{"type":');
+const K_CODE = asciiBytes(',"code":');
+
+function writeAddress(out: JsonBytes, addr: Uint8Array, version: 4 | 6): void {
+  if (version === 4) out.ipv4String(((addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!) >>> 0);
+  else out.string(formatAddress(addr, 0, 6));
+}
+
+/** `JSON.stringify(buildDenialJson(denial))` as bytes; `head` as for writeFlowJson. */
+export function writeDenialJson(out: JsonBytes, denial: Denial, head: Uint8Array = DENIAL_HEAD): void {
+  out.reserve(RECORD_ROOM_BYTES);
+  out.piece(head);
+  out.piece(K_FRAME);
+  out.uint(denial.frame);
+  out.piece(K_TS);
+  out.isoString(denial.tsUs);
+  out.piece(K_SRC);
+  writeAddress(out, denial.src, denial.ipVersion);
+  out.piece(K_SPORT);
+  out.uint(denial.srcPort);
+  out.piece(K_DST);
+  writeAddress(out, denial.dst, denial.ipVersion);
+  out.piece(K_DPORT);
+  out.uint(denial.dstPort);
+  out.piece(K_FLOW);
+  out.uint(denial.flowId);
+  out.piece(K_VERDICT);
+  out.string(denial.verdict);
+  out.piece(K_REASON);
+  out.string(denial.reason);
+  out.piece(K_MULTICAST);
+  out.boolean(denial.multicast);
+  const p = denial.previous;
+  if (p !== undefined) {
+    out.piece(K_PREVIOUS);
+    out.uint(p.flowId);
+    out.piece(K_PREV_LAST_TS);
+    out.isoString(p.lastUs);
+    out.piece(K_EXPIRED_TS);
+    out.isoString(p.expiresUs);
+    out.piece(K_TIMEOUT_KEY);
+    out.string(p.timeoutKey);
+    out.piece(K_TIMEOUT_S);
+    out.seconds(p.timeoutUs);
+    out.piece(K_IDLE_S);
+    out.seconds(denial.tsUs - p.lastUs);
+    out.piece(K_LOCAL_SENT);
+    out.boolean(p.localSent);
+    out.piece(K_FROM_LOCAL);
+    out.uint(p.packetsFromLocal);
+    out.piece(K_FROM_REMOTE);
+    out.uint(p.packetsFromRemote);
+    out.piece(K_OPENER);
+    out.string(p.opener);
+    out.piece(CLOSE);
   }
-  return (
-    `{"id":${flow.id},"proto":"udp","first_ts":"${formatIsoFromUs(flow.firstUs)}","last_ts":"${formatIsoFromUs(flow.lastUs)}",` +
-    `"duration_s":${seconds(flow.lastUs - flow.firstUs)},"orig":${openerIsA ? a : b},"resp":${openerIsA ? b : a},"local":${local},` +
-    `"service":${jsonString(flow.service)},"service_by":${jsonString(flow.serviceBy)},"denied_packets":${flow.deniedPackets},` +
-    `"window_packets":${flow.windowPackets},"state":[${state}],` +
-    `"end":{"reason":${jsonString(flow.endReason ?? 'end-of-input')},"ts":"${formatIsoFromUs(flow.endUs >= 0 ? flow.endUs : flow.lastUs)}"}}`
-  );
+  if (denial.verdict === 'window') {
+    out.piece(K_PAST_EXPIRY);
+    out.seconds(denial.pastExpiryUs);
+  }
+  if (denial.icmpType >= 0) {
+    out.piece(K_ICMP);
+    out.uint(denial.icmpType);
+    out.piece(K_CODE);
+    out.uint(denial.icmpCode);
+    out.piece(CLOSE);
+  }
+  out.piece(CLOSE);
 }
 
 /** The JSON record of a denial. */

@@ -71,6 +71,44 @@ export function formatIsoFromUs(tsUs: number): string {
   return `${isoSecond(sec)}.${'000000'.slice(digits.length)}${digits}Z`;
 }
 
+const ZERO = 0x30;
+/** `YYYY-MM-DDTHH:MM:SS.` of the last whole second written as bytes, and that second. */
+const cachedSecondBytes = new Uint8Array(20);
+let cachedSecond = Number.NaN;
+
+/**
+ * `formatIsoFromUs(tsUs)` written as ASCII bytes into `out` at `pos`; returns the position after it (27 bytes on the
+ * fast path; rare times — before 1970, after 9999, sub-microsecond — take the string path, at most 48). The JSON
+ * writer (json-bytes.ts) puts eight timestamps in every flow record and they cluster: the text up to the second is
+ * kept for the last second seen, so most timestamps cost a 20-byte copy and six digits.
+ */
+export function writeIsoFromUs(out: Uint8Array, pos: number, tsUs: number): number {
+  const sec = Math.floor(tsUs / 1e6);
+  const micro = tsUs - sec * 1e6;
+  if (!(sec >= 0 && sec < FAST_LIMIT_SEC) || !Number.isInteger(micro)) {
+    const text = formatIsoFromUs(tsUs);
+    for (let i = 0; i < text.length; i++) out[pos++] = text.charCodeAt(i);
+    return pos;
+  }
+  if (sec !== cachedSecond) {
+    const text = isoSecond(sec);
+    for (let i = 0; i < 19; i++) cachedSecondBytes[i] = text.charCodeAt(i);
+    cachedSecondBytes[19] = 0x2e; // '.'
+    cachedSecond = sec;
+  }
+  for (let i = 0; i < 20; i++) out[pos + i] = cachedSecondBytes[i]!;
+  pos += 20;
+  // Six fraction digits of an integer below 1e6 (int32 arithmetic).
+  let rest = micro | 0;
+  for (let i = 5; i >= 0; i--) {
+    const q = (rest / 10) | 0;
+    out[pos + i] = ZERO + (rest - q * 10);
+    rest = q;
+  }
+  out[pos + 6] = 0x5a; // 'Z'
+  return pos + 7;
+}
+
 /** A duration for people: `1 minute 30 seconds`, `450 ms`. */
 export function formatDurationUs(durationUs: number): string {
   if (durationUs < 1_000_000) return `${Math.round(durationUs / 1000)} ms`;

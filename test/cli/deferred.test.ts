@@ -1,23 +1,32 @@
 /**
- * DeferredLines keeps analyze's denials for the end of the JSON document without holding them all in memory: past
- * a few MiB they go to a temporary file. Whatever the path, the text written is the lines joined by the separator.
+ * DeferredBytes keeps analyze's denials for the end of the JSON document without holding them all in memory: past
+ * a few MiB they go to a temporary file. Whatever the path, the bytes drained are the bytes taken, in order, and
+ * the temporary directory is gone afterwards.
  */
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeferredLines, StringSink } from '../../src/cli/io.js';
+import { DeferredBytes, StringSink } from '../../src/cli/io.js';
+import { JsonBytes, asciiBytes } from '../../src/report/json-bytes.js';
 
 function drained(lines: string[], separator: string): { text: string; spilled: boolean } {
-  const deferred = new DeferredLines();
-  for (const line of lines) deferred.add(line);
+  const deferred = new DeferredBytes();
+  const out = new JsonBytes(deferred, 4096);
+  const sep = asciiBytes(separator);
+  lines.forEach((line, i) => {
+    if (i > 0) out.piece(sep);
+    out.text(line);
+  });
+  out.flush();
   const spilled = (deferred as unknown as { path: string | undefined }).path;
   const sink = new StringSink();
-  deferred.drainTo(sink, separator);
-  expect(spilled === undefined || !existsSync(spilled)).toBe(true);
+  deferred.drainTo(sink);
+  expect(spilled === undefined || !existsSync(dirname(spilled))).toBe(true);
   return { text: sink.text, spilled: spilled !== undefined };
 }
 
-describe('DeferredLines', () => {
-  it('joins a few lines in memory', () => {
+describe('DeferredBytes', () => {
+  it('keeps a few lines in memory', () => {
     expect(drained(['{"a":1}', '{"b":"é"}'], ',\n')).toEqual({ text: '{"a":1},\n{"b":"é"}', spilled: false });
     expect(drained([], ',\n')).toEqual({ text: '', spilled: false });
   });

@@ -6,10 +6,11 @@ import { TimelineCollector, analyzeCapture, profileJson, resolveProfile, type Pr
 import { renderAnalyzeText } from '../../report/analyze.js';
 import { buildAnalyzePage, renderHtmlPage } from '../../report/html/index.js';
 import { renderConnLogFooter, renderConnLogHeader, renderConnLogLine } from '../../report/conn-log.js';
-import { flowJsonText } from '../../report/flows.js';
+import { writeDenialJson, writeFlowJson } from '../../report/flows.js';
+import { JsonBytes, asciiBytes } from '../../report/json-bytes.js';
 import { UsageError } from '../errors.js';
 import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
-import { DeferredLines, type CliIo } from '../io.js';
+import { DeferredBytes, type CliIo } from '../io.js';
 import { openInput, progressReporter } from '../input.js';
 
 /** Options of `analyze`, as commander parses them. */
@@ -20,6 +21,9 @@ export interface AnalyzeCliOptions extends ProfileChoice {
   progress?: boolean;
   html?: string;
 }
+
+const NDJSON_FLOW_HEAD = asciiBytes('{"type":"flow",');
+const NDJSON_DENIAL_HEAD = asciiBytes('{"type":"denial",');
 
 /** Run `analyze`. */
 export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: CliIo): Promise<void> {
@@ -38,10 +42,14 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
       connHeaderWritten = true;
     }
   };
-  // --format json is written as the replay goes (flows in the order they end), so memory stays bounded by the
-  // live flows; denials wait for the end in memory, then in a temporary file past a few MiB (DeferredLines).
-  const deniedJson = new DeferredLines();
+  // --format json and ndjson are written as the replay goes (flows in the order they end) through one byte writer,
+  // so memory stays bounded by the live flows; json's denials wait for the end in memory, then in a temporary file
+  // past a few MiB (DeferredBytes).
+  const out = new JsonBytes(io.stdout);
+  const deferred = new DeferredBytes();
+  const deniedOut = new JsonBytes(deferred);
   let flowsWritten = 0;
+  let denialsWritten = 0;
   const report = await analyzeCapture(openInput(file, io), {
     file,
     profile,
@@ -55,15 +63,21 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     },
     onLocal:
       format === 'ndjson'
-        ? (local) => io.stdout.write(`${JSON.stringify({ type: 'local', ...local, profile: profile.name })}\n`)
+        ? (local) => out.text(`${JSON.stringify({ type: 'local', ...local, profile: profile.name })}\n`)
         : format === 'json'
-          ? (local) => io.stdout.write(`{\n"file": ${JSON.stringify(file)},\n"local": ${JSON.stringify(local)},\n"profile": ${JSON.stringify(profileJson(profile))},\n"flows": [`)
+          ? (local) => out.text(`{\n"file": ${JSON.stringify(file)},\n"local": ${JSON.stringify(local)},\n"profile": ${JSON.stringify(profileJson(profile))},\n"flows": [`)
           : undefined,
     onFlowEnd:
       format === 'ndjson'
-        ? (flow) => io.stdout.write(`{"type":"flow",${flowJsonText(flow).slice(1)}\n`)
+        ? (flow) => {
+            writeFlowJson(out, flow, NDJSON_FLOW_HEAD);
+            out.text('\n');
+          }
         : format === 'json'
-          ? (flow) => io.stdout.write(`${flowsWritten++ === 0 ? '\n' : ',\n'}${flowJsonText(flow)}`)
+          ? (flow) => {
+              out.text(flowsWritten++ === 0 ? '\n' : ',\n');
+              writeFlowJson(out, flow);
+            }
           : format === 'conn'
             ? (flow) => {
                 writeConnHeader();
@@ -72,27 +86,37 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
             : undefined,
     onDenial:
       format === 'ndjson'
-        ? (denial) => io.stdout.write(`${JSON.stringify({ type: 'denial', ...denial })}\n`)
+        ? (denial) => {
+            writeDenialJson(out, denial, NDJSON_DENIAL_HEAD);
+            out.text('\n');
+          }
         : format === 'json'
-          ? (denial) => deniedJson.add(JSON.stringify(denial))
+          ? (denial) => {
+              if (denialsWritten++ > 0) deniedOut.text(',\n');
+              writeDenialJson(deniedOut, denial);
+            }
           : undefined,
   }).catch((error: unknown) => {
-    deniedJson.close();
+    deferred.close();
     throw error;
   });
   progress.done();
   switch (format) {
     case 'json':
-      io.stdout.write('\n],\n"denials": [');
-      if (deniedJson.count > 0) {
-        io.stdout.write('\n');
-        deniedJson.drainTo(io.stdout, ',\n');
-        io.stdout.write('\n');
+      out.text('\n],\n"denials": [');
+      if (denialsWritten > 0) {
+        out.text('\n');
+        out.flush();
+        deniedOut.flush();
+        deferred.drainTo(io.stdout);
+        out.text('\n');
       }
-      io.stdout.write(`],\n"stats": ${JSON.stringify(report.stats)}\n}\n`);
+      out.text(`],\n"stats": ${JSON.stringify(report.stats)}\n}\n`);
+      out.flush();
       break;
     case 'ndjson':
-      io.stdout.write(`${JSON.stringify({ type: 'stats', ...report.stats, local: report.local, profile: report.profile })}\n`);
+      out.text(`${JSON.stringify({ type: 'stats', ...report.stats, local: report.local, profile: report.profile })}\n`);
+      out.flush();
       break;
     case 'conn':
       writeConnHeader();
