@@ -79,6 +79,13 @@ export class FlowStore {
   historyAtUs: Float64Array;
   historyKeyIndex: Uint8Array;
   historyKind: Uint8Array;
+  /**
+   * The table's timing wheel as doubly linked lists through the flows (no array entry or object per flow): the
+   * second of the wheel slot holding the flow (-1: in none) and its neighbours there (-1: none).
+   */
+  wheelSec: Int32Array;
+  wheelNext: Int32Array;
+  wheelPrev: Int32Array;
   /** History entries per flow (`HISTORY_SLOTS`) and the names of `historyKind` values, for writers of records. */
   readonly historySlots = HISTORY_SLOTS;
   readonly eventKinds: readonly StateEvent['event'][] = EVENT_KINDS;
@@ -148,6 +155,9 @@ export class FlowStore {
     this.historyAtUs = new Float64Array(capacity * HISTORY_SLOTS);
     this.historyKeyIndex = new Uint8Array(capacity * HISTORY_SLOTS);
     this.historyKind = new Uint8Array(capacity * HISTORY_SLOTS);
+    this.wheelSec = new Int32Array(capacity);
+    this.wheelNext = new Int32Array(capacity);
+    this.wheelPrev = new Int32Array(capacity);
     this.freeSlots = new Int32Array(capacity);
   }
 
@@ -241,6 +251,7 @@ export class FlowStore {
     this.serviceBy[index] = this.endReason[index] = this.timeoutKeyIndex[index] = 0;
     this.serviceIndex[index] = 0;
     this.historyCount[index] = 0;
+    this.wheelSec[index] = this.wheelNext[index] = this.wheelPrev[index] = -1;
   }
 
   private grow(capacity: number): void {
@@ -296,6 +307,9 @@ export class FlowStore {
     this.historyAtUs = grown(this.historyAtUs, capacity * HISTORY_SLOTS);
     this.historyKeyIndex = grown(this.historyKeyIndex, capacity * HISTORY_SLOTS);
     this.historyKind = grown(this.historyKind, capacity * HISTORY_SLOTS);
+    this.wheelSec = grown(this.wheelSec, capacity);
+    this.wheelNext = grown(this.wheelNext, capacity);
+    this.wheelPrev = grown(this.wheelPrev, capacity);
     this.freeSlots = grown(this.freeSlots, capacity);
     this.capacity = capacity;
   }
@@ -366,16 +380,16 @@ class DirectionView implements DirectionCounters {
 
 /** A flow's handle: every field an accessor over the store at `index`. */
 export class FlowRecord implements Flow {
-  /** Set when the flow ended (its slot may hold another flow after that): the wheel skips removed handles. */
-  removed = false;
-  /** Second of the wheel slot holding this flow's current entry (-1 none). */
-  wheelSec = -1;
-
   constructor(
     /** The arrays behind the handle (writers that serialize a flow read them directly). */
     readonly store: FlowStore,
-    readonly index: number,
+    /** The flow's slot; the table points a handle at one flow after another (handles are views, not identities). */
+    public index: number,
   ) {}
+
+  get wheelSec(): number {
+    return this.store.wheelSec[this.index]!;
+  }
 
   get firstUs(): number {
     return this.store.firstUs[this.index]!;

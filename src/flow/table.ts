@@ -107,9 +107,8 @@ export interface Flow {
   keyB2: number;
   keyB3: number;
   hash: number;
-  /** Wheel bookkeeping: ended, and the second of the wheel slot holding the flow's current entry (-1 none). */
-  removed: boolean;
-  wheelSec: number;
+  /** Wheel bookkeeping: the second of the wheel slot holding the flow (-1 none). */
+  readonly wheelSec: number;
 }
 
 /** An inbound packet the model denies, with what the table knew about its 5-tuple. */
@@ -161,13 +160,14 @@ export function snapshotFlow(flow: Flow): Flow {
     peerStateB: flow.peerStateB, seenReply: flow.seenReply, streamAtUs: flow.streamAtUs,
     keyA0: flow.keyA0, keyA1: flow.keyA1, keyA2: flow.keyA2, keyA3: flow.keyA3,
     keyB0: flow.keyB0, keyB1: flow.keyB1, keyB2: flow.keyB2, keyB3: flow.keyB3,
-    hash: flow.hash, removed: flow.removed, wheelSec: flow.wheelSec,
+    hash: flow.hash, wheelSec: flow.wheelSec,
   };
 }
 
 /**
- * Observers of the replay (Zeek events): each is called as the replay goes. A `Flow` handed to a callback is valid
- * during the call only (its storage is reused after it ended): keep `snapshotFlow(flow)` or the fields you need.
+ * Observers of the replay (Zeek events): each is called as the replay goes. A `Flow` handed to a callback (or found
+ * in `table.last`) is a view the table points at one flow after another, valid during the call only: keep
+ * `snapshotFlow(flow)` or the fields you need.
  */
 export interface FlowTableEvents {
   onFlowEnd?: (flow: Flow) => void;
@@ -215,18 +215,23 @@ export class FlowTable {
   private readonly deniedHoldUs: number;
   private readonly lagUs: number;
   private readonly scale: number;
-  // Hash index: slot → flow; capacity is a power of two, load ≤ 1/2.
-  private slots: (FlowRecord | undefined)[];
+  // Hash index: hash slot → flow slot + 1 (0: empty), and the flow's key hash; capacity a power of two, load ≤ 1/2.
+  // Numbers, not handles: half a million live flows cost no object each (issue 7, ≤ 150 MiB with 500k flows).
+  private slots: Int32Array;
   private slotHashes: Int32Array;
   private mask: number;
   private live = 0;
   private nextId = 1;
-  // Timing wheel.
-  private readonly wheel: FlowRecord[][] = Array.from({ length: WHEEL_SLOTS }, () => []);
+  // Timing wheel: per slot the first and last flow of a list linked through the store (FIFO, so flows that come
+  // due in the same second end in the order they were filed).
+  private readonly wheelHead = new Int32Array(WHEEL_SLOTS).fill(-1);
+  private readonly wheelTail = new Int32Array(WHEEL_SLOTS).fill(-1);
   private wheelSec = -1;
-  private spare: FlowRecord[] = [];
   /** Every flow's fields, in typed arrays (flow-store.ts). */
   private readonly store: FlowStore;
+  /** The view `last.flow` and the state machines use, and the one handed to onFlowEnd. */
+  private readonly cursor: FlowRecord;
+  private readonly reported: FlowRecord;
   /** Recently expired states by key hash; the ended flow is kept to compare the full key. */
   private readonly recentExpired = new ExpiredStates(MAX_RECENT_EXPIRED);
   // Scratch key of the current packet.
@@ -249,9 +254,11 @@ export class FlowTable {
     const keyNames = options.profile.keys.map((k) => k.name);
     this.store = new FlowStore(keyNames, keyNames.map((name) => Math.round((options.profile.timeoutsUs[name] ?? 0) * this.scale)));
     const capacity = 1024;
-    this.slots = new Array<FlowRecord | undefined>(capacity).fill(undefined);
+    this.slots = new Int32Array(capacity);
     this.slotHashes = new Int32Array(capacity);
     this.mask = capacity - 1;
+    this.cursor = new FlowRecord(this.store, 0);
+    this.reported = new FlowRecord(this.store, 0);
   }
 
   /** Flows alive now. */
@@ -286,7 +293,7 @@ export class FlowTable {
     this.lastHash = hash;
     obs.role = role;
     obs.fromA = srcIsA;
-    let flow = this.find(hash, pkt.ipVersion === 6 ? 6 : 4, pkt.srcPort, pkt.dstPort, srcIsA);
+    let flow = this.at(this.find(hash, pkt.ipVersion === 6 ? 6 : 4, pkt.srcPort, pkt.dstPort, srcIsA));
     if (flow !== undefined && flow.hasState && tsUs >= flow.expiresUs + this.lagUs) {
       this.endFlow(flow, 'idle-timeout');
       flow = undefined;
@@ -359,7 +366,7 @@ export class FlowTable {
     obs.fromA = srcIsA;
     const hash = srcIsA ? this.hashKey(this.s0, this.s1, this.s2, this.s3, sport, this.d0, this.d1, this.d2, this.d3, dport)
                         : this.hashKey(this.d0, this.d1, this.d2, this.d3, dport, this.s0, this.s1, this.s2, this.s3, sport);
-    let flow = this.find(hash, version, sport, dport, srcIsA);
+    let flow = this.at(this.find(hash, version, sport, dport, srcIsA));
     if (flow !== undefined && flow.hasState && tsUs >= flow.expiresUs + this.lagUs) {
       this.endFlow(flow, 'idle-timeout');
       flow = undefined;
@@ -426,19 +433,23 @@ export class FlowTable {
       return;
     }
     if (nowSec <= this.wheelSec) return;
-    const steps = Math.min(nowSec - this.wheelSec, WHEEL_SLOTS);
-    for (let i = 1; i <= steps; i++) this.processSlot(this.wheelSec + i, nowUs, nowSec);
+    // A jump longer than the wheel (a capture that resumes after an hour's silence) visits every slot once, each as
+    // its latest second up to now, so every flow filed at or before now is checked.
+    const fromSec = Math.max(this.wheelSec, nowSec - WHEEL_SLOTS);
+    for (let sec = fromSec + 1; sec <= nowSec; sec++) this.processSlot(sec, nowUs, nowSec);
     this.wheelSec = nowSec;
   }
 
   /** End of input: report every flow still alive (ordered by first packet), then forget them. */
   finish(): void {
-    const alive: FlowRecord[] = [];
-    for (const flow of this.slots) if (flow !== undefined) alive.push(flow);
-    alive.sort((x, y) => x.firstUs - y.firstUs || x.id - y.id);
+    const s = this.store;
+    const alive: number[] = [];
+    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== 0) alive.push(this.slots[i]! - 1);
+    alive.sort((x, y) => s.firstUs[x]! - s.firstUs[y]! || s.id[x]! - s.id[y]!);
     // The wheel runs whole seconds behind packet time: what came due within the last second expired all the same.
-    for (const flow of alive) {
-      if (this.dueUs(flow) <= this.nowUs) this.endFlow(flow, flow.hasState ? 'idle-timeout' : 'denied-only-idle');
+    for (const f of alive) {
+      const flow = this.at(f)!;
+      if (this.dueUs(f) <= this.nowUs) this.endFlow(flow, flow.hasState ? 'idle-timeout' : 'denied-only-idle');
       else this.endFlow(flow, 'end-of-input');
     }
   }
@@ -527,7 +538,9 @@ export class FlowTable {
     flow.expiresUs = tsUs + timeoutUs;
     // A shorter timeout (pf udp.first 60 s → udp.single 30 s) or an earlier packet time moves the expiry before the
     // slot the flow waits in: file it again, or its expiry would be reported up to the old timeout late.
-    if (flow.wheelSec >= 0 && Math.floor(this.dueUs(flow) / US_PER_SEC) < flow.wheelSec) this.fileInWheel(flow);
+    const f = flow.index;
+    const wheelSec = this.store.wheelSec[f]!;
+    if (wheelSec >= 0 && Math.floor(this.dueUs(f) / US_PER_SEC) < wheelSec) this.fileInWheel(f);
     if (event === 'created' || key !== flow.timeoutKey || timeoutUs !== flow.timeoutUs) {
       flow.timeoutKey = key;
       flow.timeoutUs = timeoutUs;
@@ -559,7 +572,8 @@ export class FlowTable {
     let localSide: 'a' | 'b' | undefined;
     if (role === 'outbound' || role === 'local') localSide = srcIsA ? 'a' : 'b';
     else if (role === 'inbound') localSide = srcIsA ? 'b' : 'a';
-    const flow = new FlowRecord(this.store, this.store.allocate());
+    const flow = this.cursor;
+    flow.index = this.store.allocate();
     flow.id = this.nextId++;
     flow.ipVersion = version;
     flow.portA = srcIsA ? pkt.srcPort : pkt.dstPort;
@@ -596,13 +610,11 @@ export class FlowTable {
     flow.keyB2 = srcIsA ? this.d2 : this.s2;
     flow.keyB3 = srcIsA ? this.d3 : this.s3;
     flow.hash = hash;
-    flow.removed = false;
-    flow.wheelSec = -1;
-    this.insert(flow);
+    this.insert(flow.index, hash);
     this.counts.flowsCreated++;
     this.last.created = true;
     if (withState) this.startState(flow, tsUs);
-    this.fileInWheel(flow);
+    this.fileInWheel(flow.index);
     return flow;
   }
 
@@ -631,10 +643,12 @@ export class FlowTable {
     s.lastFrame[i] = pkt.record.frame;
   }
 
-  private endFlow(flow: FlowRecord, reason: FlowEndReason): void {
-    if (flow.removed) return;
-    flow.removed = true;
-    this.remove(flow);
+  private endFlow(handle: FlowRecord, reason: FlowEndReason): void {
+    // Observers get their own view: `handle` may be the cursor, which a callback must not see move.
+    const flow = this.reported;
+    flow.index = handle.index;
+    this.remove(flow.index, flow.hash);
+    this.unlinkFromWheel(flow.index);
     flow.endReason = reason;
     if (reason === 'idle-timeout') {
       flow.endUs = flow.expiresUs;
@@ -831,19 +845,27 @@ export class FlowTable {
     return h | 0;
   }
 
-  private find(hash: number, version: 4 | 6, srcPort: number, dstPort: number, srcIsA: boolean): FlowRecord | undefined {
+  /** The cursor pointed at flow slot `f`, or undefined for -1 (find's "none"). */
+  private at(f: number): FlowRecord | undefined {
+    if (f < 0) return undefined;
+    this.cursor.index = f;
+    return this.cursor;
+  }
+
+  /** The flow slot holding the packet's key, or -1. */
+  private find(hash: number, version: 4 | 6, srcPort: number, dstPort: number, srcIsA: boolean): number {
     const pa = srcIsA ? srcPort : dstPort;
     const pb = srcIsA ? dstPort : srcPort;
     const a0 = srcIsA ? this.s0 : this.d0;
     const b0 = srcIsA ? this.d0 : this.s0;
-    // Compare against the store's arrays directly: every packet of every table comes here, and going through the
-    // handle's accessors cost a dependent load per field (issue 7, simulate's profile).
+    // Compare against the store's arrays directly: every packet of every table comes here.
     const store = this.store;
+    const slots = this.slots;
     for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const flow = this.slots[i];
-      if (flow === undefined) return undefined;
+      const entry = slots[i]!;
+      if (entry === 0) return -1;
       if (this.slotHashes[i] !== hash) continue;
-      const f = flow.index;
+      const f = entry - 1;
       if (
         store.portA[f] === pa &&
         store.portB[f] === pb &&
@@ -852,7 +874,7 @@ export class FlowTable {
         store.ipVersion[f] === version &&
         (version === 4 || this.sameV6(f, srcIsA))
       ) {
-        return flow;
+        return f;
       }
     }
   }
@@ -864,36 +886,37 @@ export class FlowTable {
       : s.keyA1[f] === this.d1 && s.keyA2[f] === this.d2 && s.keyA3[f] === this.d3 && s.keyB1[f] === this.s1 && s.keyB2[f] === this.s2 && s.keyB3[f] === this.s3;
   }
 
-  private insert(flow: FlowRecord): void {
+  private insert(f: number, hash: number): void {
     if ((this.live + 1) * 2 > this.slots.length) this.grow();
-    let i = flow.hash & this.mask;
-    while (this.slots[i] !== undefined) i = (i + 1) & this.mask;
-    this.slots[i] = flow;
-    this.slotHashes[i] = flow.hash;
+    let i = hash & this.mask;
+    while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+    this.slots[i] = f + 1;
+    this.slotHashes[i] = hash;
     this.live++;
     if (this.live > this.counts.liveFlowsPeak) this.counts.liveFlowsPeak = this.live;
   }
 
-  private remove(flow: FlowRecord): void {
-    let i = flow.hash & this.mask;
-    while (this.slots[i] !== flow) {
-      if (this.slots[i] === undefined) return;
+  private remove(f: number, hash: number): void {
+    const entry = f + 1;
+    let i = hash & this.mask;
+    while (this.slots[i] !== entry) {
+      if (this.slots[i] === 0) return;
       i = (i + 1) & this.mask;
     }
     // Backward-shift deletion keeps linear probing correct without tombstones.
-    this.slots[i] = undefined;
+    this.slots[i] = 0;
     this.live--;
     let j = (i + 1) & this.mask;
     for (;;) {
-      const moving = this.slots[j];
-      if (moving === undefined) return;
+      const moving = this.slots[j]!;
+      if (moving === 0) return;
       const home = this.slotHashes[j]! & this.mask;
       const distanceToHole = (i - home) & this.mask;
       const distanceToHere = (j - home) & this.mask;
       if (distanceToHole < distanceToHere) {
         this.slots[i] = moving;
         this.slotHashes[i] = this.slotHashes[j]!;
-        this.slots[j] = undefined;
+        this.slots[j] = 0;
         i = j;
       }
       j = (j + 1) & this.mask;
@@ -902,60 +925,91 @@ export class FlowTable {
 
   private grow(): void {
     const old = this.slots;
+    const oldHashes = this.slotHashes;
     const capacity = old.length * 2;
-    this.slots = new Array<FlowRecord | undefined>(capacity).fill(undefined);
+    this.slots = new Int32Array(capacity);
     this.slotHashes = new Int32Array(capacity);
     this.mask = capacity - 1;
-    for (const flow of old) {
-      if (flow === undefined) continue;
-      let i = flow.hash & this.mask;
-      while (this.slots[i] !== undefined) i = (i + 1) & this.mask;
-      this.slots[i] = flow;
-      this.slotHashes[i] = flow.hash;
+    for (let k = 0; k < old.length; k++) {
+      const entry = old[k]!;
+      if (entry === 0) continue;
+      const hash = oldHashes[k]!;
+      let i = hash & this.mask;
+      while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+      this.slots[i] = entry;
+      this.slotHashes[i] = hash;
     }
   }
 
   // --- the timing wheel ---------------------------------------------------------------------------------------
 
-  private dueUs(flow: FlowRecord): number {
-    return flow.hasState ? flow.expiresUs + this.lagUs : flow.lastUs + this.deniedHoldUs;
+  /** When flow slot `f` is due: its state's expiry (plus pf's purge lag), or the hold of a denied-only flow. */
+  private dueUs(f: number): number {
+    const s = this.store;
+    return s.hasState[f] === 1 ? s.expiresUs[f]! + this.lagUs : s.lastUs[f]! + this.deniedHoldUs;
   }
 
-  private fileInWheel(flow: FlowRecord): void {
-    const dueSec = Math.floor(this.dueUs(flow) / US_PER_SEC);
-    const slotSec = this.wheelSec >= 0 && dueSec <= this.wheelSec ? this.wheelSec + 1 : dueSec;
-    flow.wheelSec = slotSec;
-    this.wheel[slotSec & WHEEL_MASK]!.push(flow);
+  /** File flow slot `f` at the second it comes due (the next second when that is already past). */
+  private fileInWheel(f: number): void {
+    const dueSec = Math.floor(this.dueUs(f) / US_PER_SEC);
+    this.link(f, this.wheelSec >= 0 && dueSec <= this.wheelSec ? this.wheelSec + 1 : dueSec);
+  }
+
+  /** Append flow slot `f` to the list of second `slotSec` (taking it out of the list it was in). */
+  private link(f: number, slotSec: number): void {
+    const s = this.store;
+    if (s.wheelSec[f]! >= 0) this.unlinkFromWheel(f);
+    const index = slotSec & WHEEL_MASK;
+    const tail = this.wheelTail[index]!;
+    s.wheelSec[f] = slotSec;
+    s.wheelPrev[f] = tail;
+    s.wheelNext[f] = -1;
+    if (tail < 0) this.wheelHead[index] = f;
+    else s.wheelNext[tail] = f;
+    this.wheelTail[index] = f;
+  }
+
+  private unlinkFromWheel(f: number): void {
+    const s = this.store;
+    const slotSec = s.wheelSec[f]!;
+    if (slotSec < 0) return;
+    const index = slotSec & WHEEL_MASK;
+    const prev = s.wheelPrev[f]!;
+    const next = s.wheelNext[f]!;
+    if (prev < 0) this.wheelHead[index] = next;
+    else s.wheelNext[prev] = next;
+    if (next < 0) this.wheelTail[index] = prev;
+    else s.wheelPrev[next] = prev;
+    s.wheelSec[f] = s.wheelPrev[f] = s.wheelNext[f] = -1;
   }
 
   private processSlot(slotSec: number, nowUs: number, nowSec: number): void {
     const index = slotSec & WHEEL_MASK;
-    const bucket = this.wheel[index]!;
-    if (bucket.length === 0) return;
-    // Swap in the spare array so flows re-filed into this same slot are not visited twice.
-    this.wheel[index] = this.spare;
-    this.spare = bucket;
-    for (let k = 0; k < bucket.length; k++) {
-      const flow = bucket[k]!;
-      if (flow.removed) continue;
-      if (flow.wheelSec !== slotSec) {
-        // Filed at another second: a whole lap (4096 s) or more ahead in this same bucket — keep it — or an entry
-        // left behind when the flow was filed again at an earlier second — drop it.
-        if (flow.wheelSec > slotSec && (flow.wheelSec & WHEEL_MASK) === index) this.wheel[index]!.push(flow);
-        continue;
+    let f = this.wheelHead[index]!;
+    if (f < 0) return;
+    // Take the whole list: flows filed into this same wheel slot while it is processed (a lap ahead) wait for it.
+    this.wheelHead[index] = -1;
+    this.wheelTail[index] = -1;
+    const s = this.store;
+    while (f >= 0) {
+      const next = s.wheelNext[f]!;
+      const filedSec = s.wheelSec[f]!;
+      s.wheelSec[f] = s.wheelPrev[f] = s.wheelNext[f] = -1;
+      if (filedSec > slotSec) {
+        // Filed a whole lap (4096 s) or more ahead in this same slot: keep it there.
+        this.link(f, filedSec);
+      } else {
+        const due = this.dueUs(f);
+        if (due <= nowUs) {
+          this.endFlow(this.at(f)!, s.hasState[f] === 1 ? 'idle-timeout' : 'denied-only-idle');
+        } else {
+          // Not due yet (refreshed since it was filed): re-arm at its current due second (Zeek re-arms the same way).
+          const dueSec = Math.floor(due / US_PER_SEC);
+          this.link(f, dueSec > nowSec ? dueSec : nowSec + 1);
+        }
       }
-      const due = this.dueUs(flow);
-      if (due <= nowUs) {
-        this.endFlow(flow, flow.hasState ? 'idle-timeout' : 'denied-only-idle');
-        continue;
-      }
-      const dueSec = Math.floor(due / US_PER_SEC);
-      // Not due yet (refreshed since it was filed): re-arm at its current due second (Zeek re-arms the same way).
-      const nextSec = dueSec > nowSec ? dueSec : nowSec + 1;
-      flow.wheelSec = nextSec;
-      this.wheel[nextSec & WHEEL_MASK]!.push(flow);
+      f = next;
     }
-    bucket.length = 0;
   }
 }
 
