@@ -83,7 +83,7 @@ export class ReusableCaptureRecord implements CaptureRecord {
 }
 
 /** A copy of a record that outlives the reader's callback (its own bytes, every field). */
-export function copyCaptureRecord(record: CaptureRecord): ReusableCaptureRecord {
+export function copyCaptureRecord(record: CaptureRecord, into?: Uint8Array, at = 0): ReusableCaptureRecord {
   const copy = new ReusableCaptureRecord();
   copy.frame = record.frame;
   copy.tsSec = record.tsSec;
@@ -91,7 +91,15 @@ export function copyCaptureRecord(record: CaptureRecord): ReusableCaptureRecord 
   copy.tsDigits = record.tsDigits;
   copy.linktype = record.linktype;
   copy.origLenBytes = record.origLenBytes;
-  copy.data = record.buffer.slice(record.dataOffset, record.dataOffset + record.capLenBytes);
+  if (into === undefined) {
+    copy.data = record.buffer.slice(record.dataOffset, record.dataOffset + record.capLenBytes);
+  } else {
+    // Into the caller's arena at `at` (it must have room): one allocation for many records.
+    into.set(record.buffer.subarray(record.dataOffset, record.dataOffset + record.capLenBytes), at);
+    copy.buffer = into;
+    copy.dataOffset = at;
+    copy.capLenBytes = record.capLenBytes;
+  }
   copy.interfaceId = record.interfaceId;
   copy.interfaceName = record.interfaceName;
   copy.direction = record.direction;

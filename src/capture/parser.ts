@@ -105,12 +105,42 @@ export class StreamingCaptureParser implements CaptureParser {
   push(chunk: Uint8Array): void {
     this.assertOpen();
     this.bytesRead += chunk.length;
-    let from = 0;
-    while (from < chunk.length && !this.stopped) {
+    this.pending = chunk;
+    this.pendingFrom = 0;
+    this.pushPending();
+  }
+
+  /** Append and parse what is left of the last pushed chunk, until it is all parsed or a pause comes. */
+  private pushPending(): void {
+    const chunk = this.pending;
+    if (chunk === undefined) return;
+    while (this.pendingFrom < chunk.length && !this.stopped) {
+      if (this.sink.pause !== undefined) return;
       this.prepareWrite();
-      from += this.buffer.append(chunk, from);
+      this.pendingFrom += this.buffer.append(chunk, this.pendingFrom);
       this.parse(false);
     }
+    this.pending = undefined;
+  }
+
+  private pending: Uint8Array | undefined;
+  private pendingFrom = 0;
+
+  /** Set by the throttle: wait for it, then call `resume` (readCapture does). */
+  get pause(): Promise<void> | undefined {
+    return this.sink.pause;
+  }
+
+  /** Go on after a pause: parse the records still buffered, then the rest of the last pushed chunk. */
+  resume(): void {
+    this.sink.pause = undefined;
+    this.parse(false);
+    this.pushPending();
+  }
+
+  /** The reader's throttle (ReadCaptureOptions.throttle), asked every 256 records. */
+  setThrottle(throttle: (() => Promise<void> | undefined) | undefined): void {
+    this.sink.throttle = throttle;
   }
 
   /** File fast path, step 1: make room after `buffer.end` (compacting, growing only for a huge record). */
@@ -134,6 +164,10 @@ export class StreamingCaptureParser implements CaptureParser {
   end(): CaptureSummary {
     if (!this.ended) {
       this.ended = true;
+      // No pausing at the end: what is buffered is parsed now.
+      this.sink.throttle = undefined;
+      this.sink.pause = undefined;
+      this.pushPending();
       this.parse(true);
       this.reader?.finish(this.buffer);
     }

@@ -333,6 +333,7 @@ export class PcapReader implements FormatReader {
       pos += recordBytes;
       buf.start = pos;
       sink.emit();
+      if (sink.pause !== undefined) break;
     }
     buf.start = pos;
   }

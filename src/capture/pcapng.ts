@@ -286,6 +286,7 @@ export class PcapngReader implements FormatReader {
       // Resync mode: a readable section header ends the skipping of an unreadable section.
       if (this.sink.scanning !== null) this.sink.resumeAt(buf.baseOffset + pos);
       pos += totalBytes;
+      if (this.sink.pause !== undefined) break;
     }
     buf.start = pos;
   }

@@ -25,6 +25,12 @@ export interface ReadCaptureOptions {
   onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
   /** Initial size of the reused buffer (default 1 MiB); mainly for tests of chunk boundaries. */
   bufferBytes?: number | undefined;
+  /**
+   * Asked every 256 records whether to wait before reading on: a promise pauses the reading until it settles
+   * (output backpressure: a reader slower than the replay, `analyze big.pcap | gzip`, would otherwise make the
+   * output queue in memory). Undefined: read on at once.
+   */
+  throttle?: (() => Promise<void> | undefined) | undefined;
 }
 
 /**
@@ -43,8 +49,11 @@ export async function readCapture(
   onRecord: RecordCallback,
   options: ReadCaptureOptions = {},
 ): Promise<CaptureSummary> {
-  const parserFor = (path: string, bufferBytes?: number): StreamingCaptureParser =>
-    new StreamingCaptureParser(onRecord, { path, bufferBytes: options.bufferBytes ?? bufferBytes });
+  const parserFor = (path: string, bufferBytes?: number): StreamingCaptureParser => {
+    const parser = new StreamingCaptureParser(onRecord, { path, bufferBytes: options.bufferBytes ?? bufferBytes });
+    parser.setThrottle(options.throttle);
+    return parser;
+  };
   if (typeof source !== 'string') return readStream(source, parserFor('<stream>'), options);
   // The global process.stdin, looked up per call so an embedding (or a test) can substitute it.
   if (source === '-') return readStream(process.stdin, parserFor('-'), options);
@@ -53,7 +62,8 @@ export async function readCapture(
     const stats = fstatSync(fd);
     if (stats.isDirectory()) throw new CaptureError(source, 'is-a-directory', 'is a directory');
     // Only regular files are safe for a synchronous loop: a FIFO or device could block the event loop.
-    if (stats.isFile()) return readOpenFile(fd, parserFor(source, fileBufferBytes(stats.size)), stats.size, options);
+    // Awaited here: the descriptor is closed in `finally` once the reading is done, not when it starts.
+    if (stats.isFile()) return await readOpenFile(fd, parserFor(source, fileBufferBytes(stats.size)), stats.size, options);
   } finally {
     closeSync(fd);
   }
@@ -73,13 +83,16 @@ function openInput(path: string): number {
   }
 }
 
-/** The fast path: the inner loop reads ~1 MiB at a time into the parser's buffer and parses in place. */
-function readOpenFile(
+/**
+ * The fast path: the inner loop reads ~1 MiB at a time into the parser's buffer and parses in place, synchronously
+ * unless the throttle asks it to wait.
+ */
+async function readOpenFile(
   fd: number,
   parser: StreamingCaptureParser,
   sizeBytes: number,
   options: ReadCaptureOptions,
-): CaptureSummary {
+): Promise<CaptureSummary> {
   const buf = parser.buffer;
   for (;;) {
     parser.prepareWrite();
@@ -93,6 +106,10 @@ function readOpenFile(
     }
     if (readBytes === 0) break;
     parser.commitWrite(readBytes);
+    while (parser.pause !== undefined) {
+      await parser.pause;
+      parser.resume();
+    }
     options.onProgress?.(parser.bytesRead, sizeBytes);
     if (parser.stopped) break;
   }
@@ -126,6 +143,10 @@ async function readStream(
         throw new CaptureError(parser.path, 'read-failed', 'stream delivers text, not bytes (remove its encoding)');
       }
       parser.push(step.value);
+      while (parser.pause !== undefined) {
+        await parser.pause;
+        parser.resume();
+      }
       options.onProgress?.(parser.bytesRead, undefined);
       if (parser.stopped) break;
     }

@@ -34,6 +34,12 @@ export class RecordSink {
   /** Resync mode: damage stepped over so far, and the bytes skipped over it. */
   resyncs = 0;
   skippedBytes = 0;
+  /**
+   * Asked every 256 records whether to pause (the reader's throttle: output backpressure). A promise here makes the
+   * format readers stop after the current record; the parser resumes once it settles.
+   */
+  throttle: (() => Promise<void> | undefined) | undefined = undefined;
+  pause: Promise<void> | undefined = undefined;
   /** Interfaces in file order (summary). */
   readonly interfaces: CaptureInterface[] = [];
   /** Apple process-information blocks in file order (summary). */
@@ -55,6 +61,7 @@ export class RecordSink {
     this.frames += 1;
     this.record.frame = this.frames;
     this.onRecord(this.record);
+    if ((this.frames & 255) === 0 && this.throttle !== undefined) this.pause = this.throttle();
   }
 
   /**

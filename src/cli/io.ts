@@ -25,16 +25,33 @@ export interface TextSink extends ByteSink {
   flush(): Promise<void>;
   /** True once the reader went away (EPIPE): commands may stop early. */
   readonly closed: boolean;
+  /**
+   * A promise to wait on when the reader is far behind (more than a few MiB queued), else undefined: commands that
+   * stream while they read pass it on as the reading's throttle, so a slow pipe bounds memory instead of filling it.
+   */
+  backpressure(): Promise<void> | undefined;
 }
 
-const FLUSH_AT_CHARS = 64 * 1024;
+const BACKPRESSURE_AT_BYTES = 4 * 1024 * 1024;
 
-/** A buffered sink over a Node writable stream. */
+const FLUSH_AT_CHARS = 64 * 1024;
+/** Something to Atomics.wait on: a synchronous 1 ms sleep while a pipe is full. */
+const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A buffered sink over a Node writable stream. Over the process's own stdout/stderr (a stream with an `fd`) it
+ * writes to the descriptor synchronously and waits out a full pipe, as tcpdump's output does: Node queues a pipe's
+ * writes in memory without limit while JavaScript runs, and one replay step can end a hundred thousand flows
+ * (`analyze big.pcap | gzip` held ~200 MB of queued JSON before, issue 7).
+ */
 export class StreamSink implements TextSink {
   private buffer = '';
   private isClosed = false;
+  private readonly fd: number | undefined;
 
   constructor(private readonly stream: NodeJS.WritableStream) {
+    const fd = (stream as { fd?: unknown }).fd;
+    this.fd = typeof fd === 'number' ? fd : undefined;
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') this.isClosed = true;
       else throw error;
@@ -48,23 +65,61 @@ export class StreamSink implements TextSink {
   write(text: string): void {
     if (this.isClosed) return;
     this.buffer += text;
-    if (this.buffer.length >= FLUSH_AT_CHARS) {
-      this.stream.write(this.buffer);
-      this.buffer = '';
+    if (this.buffer.length >= FLUSH_AT_CHARS) this.writeText();
+  }
+
+  writeBytes(chunk: Uint8Array): boolean {
+    if (this.isClosed) return true;
+    if (this.buffer.length > 0) this.writeText();
+    if (this.fd !== undefined) {
+      this.writeToFd(chunk);
+      return true;
+    }
+    this.stream.write(chunk);
+    // When nothing is left queued in the stream, the chunk was written out and its memory may be filled again.
+    return (this.stream as { writableLength?: number }).writableLength === 0;
+  }
+
+  private writeText(): void {
+    const text = this.buffer;
+    this.buffer = '';
+    if (this.fd !== undefined) this.writeToFd(Buffer.from(text, 'utf8'));
+    else this.stream.write(text);
+  }
+
+  /** All of `bytes` to the descriptor; a full non-blocking pipe (EAGAIN) is waited out 1 ms at a time. */
+  private writeToFd(bytes: Uint8Array): void {
+    let offset = 0;
+    while (offset < bytes.length && !this.isClosed) {
+      try {
+        offset += writeSync(this.fd!, bytes, offset, bytes.length - offset);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') Atomics.wait(WAIT_CELL, 0, 0, 1);
+        else if (code === 'EPIPE') this.isClosed = true;
+        else throw error;
+      }
     }
   }
 
-  writeBytes(chunk: Uint8Array): void {
-    if (this.isClosed) return;
-    if (this.buffer.length > 0) {
-      this.stream.write(this.buffer);
-      this.buffer = '';
-    }
-    this.stream.write(chunk);
+  backpressure(): Promise<void> | undefined {
+    const stream = this.stream as NodeJS.WritableStream & { writableLength?: number };
+    if (this.isClosed || (stream.writableLength ?? 0) < BACKPRESSURE_AT_BYTES) return undefined;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
   }
 
   async flush(): Promise<void> {
-    if (this.buffer.length > 0 && !this.isClosed) {
+    if (this.buffer.length > 0 && !this.isClosed && this.fd !== undefined) {
+      this.writeText();
+    } else if (this.buffer.length > 0 && !this.isClosed) {
       const chunk = this.buffer;
       this.buffer = '';
       await new Promise<void>((resolve) => {
@@ -84,8 +139,12 @@ export class StringSink implements TextSink {
   }
   // Streaming: a chunk read back from a file may end inside a UTF-8 sequence.
   private readonly decoder = new TextDecoder();
-  writeBytes(chunk: Uint8Array): void {
+  writeBytes(chunk: Uint8Array): boolean {
     this.text += this.decoder.decode(chunk, { stream: true });
+    return true;
+  }
+  backpressure(): undefined {
+    return undefined;
   }
   async flush(): Promise<void> {}
 }
@@ -106,25 +165,31 @@ export class DeferredBytes implements ByteSink {
   /** Bytes taken. */
   totalBytes = 0;
 
-  writeBytes(chunk: Uint8Array): void {
+  writeBytes(chunk: Uint8Array): boolean {
     this.pending.push(chunk);
     this.pendingBytes += chunk.byteLength;
     this.totalBytes += chunk.byteLength;
     if (this.pendingBytes >= DEFER_IN_MEMORY_BYTES) this.spill();
+    return false;
   }
 
-  /** Hand everything taken to `sink`, in order; then forget it (and the temporary file). */
-  drainTo(sink: ByteSink): void {
+  /**
+   * Hand everything taken to `sink`, in order, waiting whenever the sink's reader is behind (the denials of a big
+   * capture are hundreds of MiB); then forget it (and the temporary file).
+   */
+  async drainTo(sink: ByteSink & { backpressure?(): Promise<void> | undefined }): Promise<void> {
     if (this.fd !== undefined) {
       this.spill();
       let position = 0;
+      let buffer = Buffer.allocUnsafe(READ_BACK_BYTES);
       for (;;) {
-        // A new buffer per read: the sink may keep what it is given.
-        const buffer = Buffer.allocUnsafe(READ_BACK_BYTES);
         const n = readSync(this.fd, buffer, 0, buffer.length, position);
         if (n === 0) break;
         position += n;
-        sink.writeBytes(buffer.subarray(0, n));
+        // A new buffer only when the sink kept the last one.
+        if (!sink.writeBytes(buffer.subarray(0, n))) buffer = Buffer.allocUnsafe(READ_BACK_BYTES);
+        const wait = sink.backpressure?.();
+        if (wait !== undefined) await wait;
       }
       this.close();
     }

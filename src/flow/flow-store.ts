@@ -13,7 +13,8 @@ export const HISTORY_SLOTS = 4;
 
 const LOCAL_SIDES = [undefined, 'a', 'b'] as const;
 const SERVICE_BY = ['', 'port', 'payload'] as const;
-const END_REASONS = [undefined, 'idle-timeout', 'denied-only-idle', 'end-of-input'] as const;
+/** timeoutKeyIndex of a flow without state. */
+const NO_TIMEOUT_KEY = 255;
 const EVENT_KINDS = ['created', 'timeout-changed'] as const;
 
 type TypedArray = Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array;
@@ -31,11 +32,7 @@ export class FlowStore {
   lastUs: Float64Array;
   expiresUs: Float64Array;
   stateCreatedUs: Float64Array;
-  lastRefreshUs: Float64Array;
-  streamAtUs: Float64Array;
   maxGapUs: Float64Array;
-  endUs: Float64Array;
-  timeoutUs: Float64Array;
   firstFrame: Float64Array;
   lastFrame: Float64Array;
   id: Uint32Array;
@@ -72,7 +69,6 @@ export class FlowStore {
   hasState: Uint8Array;
   seenReply: Uint8Array;
   serviceBy: Uint8Array;
-  endReason: Uint8Array;
   timeoutKeyIndex: Uint8Array;
   serviceIndex: Uint16Array;
   historyCount: Uint8Array;
@@ -95,11 +91,22 @@ export class FlowStore {
   /** Service names by index (0: none). */
   private readonly serviceNames: string[] = [''];
   private readonly serviceIndexes = new Map<string, number>([['', 0]]);
+  /**
+   * The flow being reported as it ends, its end and why: kept for that one flow (during onFlowEnd) instead of an
+   * array each — every other flow's end is -1 / undefined.
+   */
+  endingIndex = -1;
+  endingUs = -1;
+  endingReason: FlowEndReason | undefined = undefined;
   private freeSlots: Int32Array;
   private freeCount = 0;
   private nextUnused = 0;
 
-  constructor(keyNames: readonly string[], timeoutUsByKeyIndex: readonly number[], capacity = 1024) {
+  /**
+   * @param streamDelayUs - conntrack's stream delay (the replied timeout applies from state creation + this), so the
+   *   flow's stream time is derived instead of stored
+   */
+  constructor(keyNames: readonly string[], timeoutUsByKeyIndex: readonly number[], capacity = 1024, readonly streamDelayUs = 0) {
     this.capacity = capacity;
     this.keyNames = keyNames;
     this.timeoutUsByKeyIndex = timeoutUsByKeyIndex;
@@ -107,11 +114,7 @@ export class FlowStore {
     this.lastUs = new Float64Array(capacity);
     this.expiresUs = new Float64Array(capacity);
     this.stateCreatedUs = new Float64Array(capacity);
-    this.lastRefreshUs = new Float64Array(capacity);
-    this.streamAtUs = new Float64Array(capacity);
     this.maxGapUs = new Float64Array(capacity);
-    this.endUs = new Float64Array(capacity);
-    this.timeoutUs = new Float64Array(capacity);
     this.firstFrame = new Float64Array(capacity);
     this.lastFrame = new Float64Array(capacity);
     this.id = new Uint32Array(capacity);
@@ -148,7 +151,6 @@ export class FlowStore {
     this.hasState = new Uint8Array(capacity);
     this.seenReply = new Uint8Array(capacity);
     this.serviceBy = new Uint8Array(capacity);
-    this.endReason = new Uint8Array(capacity);
     this.timeoutKeyIndex = new Uint8Array(capacity);
     this.serviceIndex = new Uint16Array(capacity);
     this.historyCount = new Uint8Array(capacity);
@@ -184,13 +186,23 @@ export class FlowStore {
     return this.nextUnused - this.freeCount;
   }
 
+  /** The flow's timeout key ('' while it holds no state). */
   timeoutKeyName(index: number): string {
     return this.keyNames[this.timeoutKeyIndex[index]!] ?? '';
   }
 
+  /**
+   * The flow's timeout in µs, from its key (0 while it holds no state): derived, not stored, as every key has one
+   * scaled timeout per table.
+   */
+  timeoutUsOf(index: number): number {
+    return this.timeoutUsByKeyIndex[this.timeoutKeyIndex[index]!] ?? 0;
+  }
+
+  /** The index of a timeout key; NO_TIMEOUT_KEY for '' (no state) or a name the profile does not have. */
   keyIndexOf(name: string): number {
     const index = this.keyNames.indexOf(name);
-    return index < 0 ? 0 : index;
+    return index < 0 ? NO_TIMEOUT_KEY : index;
   }
 
   serviceName(index: number): string {
@@ -231,16 +243,16 @@ export class FlowStore {
         timeoutUs: this.timeoutUsByKeyIndex[keyIndex] ?? 0,
       });
     }
-    if (this.endReason[index] === 1) {
-      out.push({ atUs: this.expiresUs[index]!, event: 'expired', timeoutKey: this.timeoutKeyName(index), timeoutUs: this.timeoutUs[index]! });
+    if (this.endingIndex === index && this.endingReason === 'idle-timeout') {
+      out.push({ atUs: this.expiresUs[index]!, event: 'expired', timeoutKey: this.timeoutKeyName(index), timeoutUs: this.timeoutUsOf(index) });
     }
     return out;
   }
 
   private clear(index: number): void {
     this.firstUs[index] = this.lastUs[index] = 0;
-    this.expiresUs[index] = this.stateCreatedUs[index] = this.lastRefreshUs[index] = this.endUs[index] = -1;
-    this.streamAtUs[index] = this.maxGapUs[index] = this.timeoutUs[index] = 0;
+    this.expiresUs[index] = this.stateCreatedUs[index] = -1;
+    this.maxGapUs[index] = 0;
     this.deniedPackets[index] = this.windowPackets[index] = 0;
     this.peerStateA[index] = this.peerStateB[index] = 0;
     this.aPackets[index] = this.bPackets[index] = 0;
@@ -248,7 +260,8 @@ export class FlowStore {
     this.bPayloadBytes[index] = this.bIpBytes[index] = this.bWireBytes[index] = 0;
     this.aFirstUs[index] = this.aLastUs[index] = this.bFirstUs[index] = this.bLastUs[index] = -1;
     this.localSide[index] = this.opener[index] = this.hasState[index] = this.seenReply[index] = 0;
-    this.serviceBy[index] = this.endReason[index] = this.timeoutKeyIndex[index] = 0;
+    this.serviceBy[index] = 0;
+    this.timeoutKeyIndex[index] = NO_TIMEOUT_KEY;
     this.serviceIndex[index] = 0;
     this.historyCount[index] = 0;
     this.wheelSec[index] = this.wheelNext[index] = this.wheelPrev[index] = -1;
@@ -259,11 +272,7 @@ export class FlowStore {
     this.lastUs = grown(this.lastUs, capacity);
     this.expiresUs = grown(this.expiresUs, capacity);
     this.stateCreatedUs = grown(this.stateCreatedUs, capacity);
-    this.lastRefreshUs = grown(this.lastRefreshUs, capacity);
-    this.streamAtUs = grown(this.streamAtUs, capacity);
     this.maxGapUs = grown(this.maxGapUs, capacity);
-    this.endUs = grown(this.endUs, capacity);
-    this.timeoutUs = grown(this.timeoutUs, capacity);
     this.firstFrame = grown(this.firstFrame, capacity);
     this.lastFrame = grown(this.lastFrame, capacity);
     this.id = grown(this.id, capacity);
@@ -300,7 +309,6 @@ export class FlowStore {
     this.hasState = grown(this.hasState, capacity);
     this.seenReply = grown(this.seenReply, capacity);
     this.serviceBy = grown(this.serviceBy, capacity);
-    this.endReason = grown(this.endReason, capacity);
     this.timeoutKeyIndex = grown(this.timeoutKeyIndex, capacity);
     this.serviceIndex = grown(this.serviceIndex, capacity);
     this.historyCount = grown(this.historyCount, capacity);
@@ -423,20 +431,16 @@ export class FlowRecord implements Flow {
     this.store.stateCreatedUs[this.index] = value;
   }
 
+  /** Every refresh sets the expiry to refresh + timeout, so the last refresh is derived (-1 before any state). */
   get lastRefreshUs(): number {
-    return this.store.lastRefreshUs[this.index]!;
+    const expiresUs = this.store.expiresUs[this.index]!;
+    return expiresUs < 0 ? -1 : expiresUs - this.store.timeoutUsOf(this.index);
   }
 
-  set lastRefreshUs(value: number) {
-    this.store.lastRefreshUs[this.index] = value;
-  }
-
+  /** conntrack's stream time: state creation + the stream delay (0 before any state). */
   get streamAtUs(): number {
-    return this.store.streamAtUs[this.index]!;
-  }
-
-  set streamAtUs(value: number) {
-    this.store.streamAtUs[this.index] = value;
+    const createdUs = this.store.stateCreatedUs[this.index]!;
+    return createdUs < 0 ? 0 : createdUs + this.store.streamDelayUs;
   }
 
   get maxGapUs(): number {
@@ -447,20 +451,13 @@ export class FlowRecord implements Flow {
     this.store.maxGapUs[this.index] = value;
   }
 
+  /** Set while the flow is reported as it ends (store.endingIndex); -1 otherwise. */
   get endUs(): number {
-    return this.store.endUs[this.index]!;
-  }
-
-  set endUs(value: number) {
-    this.store.endUs[this.index] = value;
+    return this.store.endingIndex === this.index ? this.store.endingUs : -1;
   }
 
   get timeoutUs(): number {
-    return this.store.timeoutUs[this.index]!;
-  }
-
-  set timeoutUs(value: number) {
-    this.store.timeoutUs[this.index] = value;
+    return this.store.timeoutUsOf(this.index);
   }
 
   get firstFrame(): number {
@@ -664,11 +661,7 @@ export class FlowRecord implements Flow {
   }
 
   get endReason(): FlowEndReason | undefined {
-    return END_REASONS[this.store.endReason[this.index]!];
-  }
-
-  set endReason(value: FlowEndReason | undefined) {
-    this.store.endReason[this.index] = value === undefined ? 0 : END_REASONS.indexOf(value);
+    return this.store.endingIndex === this.index ? this.store.endingReason : undefined;
   }
 
   get timeoutKey(): string {

@@ -82,21 +82,21 @@ export interface Flow {
   hasState: boolean;
   stateCreatedUs: number;
   /** Last packet that refreshed the state (RFC 4787 NATs refresh on outbound packets only). */
-  lastRefreshUs: number;
+  readonly lastRefreshUs: number;
   expiresUs: number;
   timeoutKey: string;
-  timeoutUs: number;
+  readonly timeoutUs: number;
   history: StateEvent[];
   /** Service guess, set by the pipeline from the payload or ports. */
   service: string;
   serviceBy: 'payload' | 'port' | '';
-  endUs: number;
-  endReason: FlowEndReason | undefined;
+  readonly endUs: number;
+  readonly endReason: FlowEndReason | undefined;
   // Model state: pf peer states (0 NO_TRAFFIC, 1 SINGLE, 2 MULTIPLE), conntrack reply flag and stream time.
   peerStateA: number;
   peerStateB: number;
   seenReply: boolean;
-  streamAtUs: number;
+  readonly streamAtUs: number;
   // Canonical key words (IPv4 uses word 0 only).
   keyA0: number;
   keyA1: number;
@@ -252,7 +252,12 @@ export class FlowTable {
     this.scale = options.profile.family === 'pf' ? pfAdaptiveFactor(options.profile) : 1;
     this.lagUs = options.profile.family === 'pf' ? (options.profile.timeoutsUs['interval'] ?? 0) : 0;
     const keyNames = options.profile.keys.map((k) => k.name);
-    this.store = new FlowStore(keyNames, keyNames.map((name) => Math.round((options.profile.timeoutsUs[name] ?? 0) * this.scale)));
+    this.store = new FlowStore(
+      keyNames,
+      keyNames.map((name) => Math.round((options.profile.timeoutsUs[name] ?? 0) * this.scale)),
+      1024,
+      options.profile.streamDelayUs,
+    );
     const capacity = 1024;
     this.slots = new Int32Array(capacity);
     this.slotHashes = new Int32Array(capacity);
@@ -442,17 +447,41 @@ export class FlowTable {
 
   /** End of input: report every flow still alive (ordered by first packet), then forget them. */
   finish(): void {
+    while (this.finishSome(Number.POSITIVE_INFINITY));
+  }
+
+  /**
+   * `finish` in steps of at most `maxFlows` ended flows; true while flows are left. The replay waits on output
+   * backpressure between steps: at the end of a capture with 500k flows alive, one synchronous finish wrote
+   * ~200 MB of JSON into a pipe's queue.
+   */
+  finishSome(maxFlows: number): boolean {
     const s = this.store;
-    const alive: number[] = [];
-    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== 0) alive.push(this.slots[i]! - 1);
-    alive.sort((x, y) => s.firstUs[x]! - s.firstUs[y]! || s.id[x]! - s.id[y]!);
+    if (this.finishing === undefined) {
+      const alive: number[] = [];
+      for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== 0) alive.push(this.slots[i]! - 1);
+      alive.sort((x, y) => s.firstUs[x]! - s.firstUs[y]! || s.id[x]! - s.id[y]!);
+      this.finishing = alive;
+      this.finishedUpTo = 0;
+    }
+    const alive = this.finishing;
+    const stop = Math.min(alive.length, this.finishedUpTo + maxFlows);
     // The wheel runs whole seconds behind packet time: what came due within the last second expired all the same.
-    for (const f of alive) {
+    for (let k = this.finishedUpTo; k < stop; k++) {
+      const f = alive[k]!;
       const flow = this.at(f)!;
       if (this.dueUs(f) <= this.nowUs) this.endFlow(flow, flow.hasState ? 'idle-timeout' : 'denied-only-idle');
       else this.endFlow(flow, 'end-of-input');
     }
+    this.finishedUpTo = stop;
+    if (stop < alive.length) return true;
+    this.finishing = undefined;
+    return false;
   }
+
+  /** Flow slots still to be ended by finishSome, in report order, and how many were. */
+  private finishing: number[] | undefined;
+  private finishedUpTo = 0;
 
   /** The timeout a flow's state would get now, for "what keepalive would have kept it" questions. */
   timeoutFor(flow: FlowRecord): number {
@@ -464,9 +493,7 @@ export class FlowTable {
   private startState(flow: FlowRecord, tsUs: number): void {
     flow.hasState = true;
     flow.stateCreatedUs = tsUs;
-    flow.lastRefreshUs = tsUs;
     flow.seenReply = false;
-    flow.streamAtUs = tsUs + this.profile.streamDelayUs;
     // pf: the opener becomes SINGLE, the peer NO_TRAFFIC, on udp.first (pf.c pf_test_rule → pf_create_state).
     flow.peerStateA = flow.opener === 'a' ? PF_SINGLE : PF_NO_TRAFFIC;
     flow.peerStateB = flow.opener === 'b' ? PF_SINGLE : PF_NO_TRAFFIC;
@@ -511,7 +538,7 @@ export class FlowTable {
       case 'conntrack': {
         // nf_conntrack_udp_packet: replied (stream) timeout only once a reply was seen and the flow is older than
         // stream_ts (creation + 2 s); IPS_SEEN_REPLY is set after the reply itself is processed.
-        key = flow.seenReply && tsUs > flow.streamAtUs ? 'replied' : 'unreplied';
+        key = flow.seenReply && tsUs > flow.stateCreatedUs + this.profile.streamDelayUs ? 'replied' : 'unreplied';
         if (!fromOpener) flow.seenReply = true;
         break;
       }
@@ -534,16 +561,15 @@ export class FlowTable {
 
   private setTimeout(flow: FlowRecord, key: string, tsUs: number, event: 'created' | 'timeout-changed'): void {
     const timeoutUs = this.scaledTimeoutUs(key);
-    flow.lastRefreshUs = tsUs;
     flow.expiresUs = tsUs + timeoutUs;
     // A shorter timeout (pf udp.first 60 s → udp.single 30 s) or an earlier packet time moves the expiry before the
     // slot the flow waits in: file it again, or its expiry would be reported up to the old timeout late.
     const f = flow.index;
     const wheelSec = this.store.wheelSec[f]!;
     if (wheelSec >= 0 && Math.floor(this.dueUs(f) / US_PER_SEC) < wheelSec) this.fileInWheel(f);
-    if (event === 'created' || key !== flow.timeoutKey || timeoutUs !== flow.timeoutUs) {
+    // The timeout is derived from the key (flow-store.ts timeoutUsOf): a new key is a new timeout.
+    if (event === 'created' || key !== flow.timeoutKey) {
       flow.timeoutKey = key;
-      flow.timeoutUs = timeoutUs;
       this.store.addEvent(flow.index, tsUs, event, this.store.keyIndexOf(key));
       this.events.onStateEvent?.(flow, { atUs: tsUs, event, timeoutKey: key, timeoutUs });
     }
@@ -584,23 +610,7 @@ export class FlowTable {
     flow.lastFrame = pkt.record.frame;
     flow.firstUs = tsUs;
     flow.lastUs = tsUs;
-    flow.maxGapUs = 0;
-    flow.deniedPackets = 0;
-    flow.windowPackets = 0;
-    flow.hasState = false;
-    flow.stateCreatedUs = -1;
-    flow.lastRefreshUs = -1;
-    flow.expiresUs = -1;
-    flow.timeoutKey = '';
-    flow.timeoutUs = 0;
-    flow.service = '';
-    flow.serviceBy = '';
-    flow.endUs = -1;
-    flow.endReason = undefined;
-    flow.peerStateA = PF_NO_TRAFFIC;
-    flow.peerStateB = PF_NO_TRAFFIC;
-    flow.seenReply = false;
-    flow.streamAtUs = 0;
+    // Everything else starts as the store's allocate() cleared it (no state, no counts, no service).
     flow.keyA0 = srcIsA ? this.s0 : this.d0;
     flow.keyA1 = srcIsA ? this.s1 : this.d1;
     flow.keyA2 = srcIsA ? this.s2 : this.d2;
@@ -646,25 +656,30 @@ export class FlowTable {
   private endFlow(handle: FlowRecord, reason: FlowEndReason): void {
     // Observers get their own view: `handle` may be the cursor, which a callback must not see move.
     const flow = this.reported;
+    const store = this.store;
     flow.index = handle.index;
     this.remove(flow.index, flow.hash);
     this.unlinkFromWheel(flow.index);
-    flow.endReason = reason;
+    // The end and its reason belong to the flow being reported only (flow-store.ts endingIndex).
+    store.endingIndex = flow.index;
+    store.endingReason = reason;
     if (reason === 'idle-timeout') {
-      flow.endUs = flow.expiresUs;
+      store.endingUs = flow.expiresUs;
       flow.hasState = false;
       this.events.onStateEvent?.(flow, { atUs: flow.expiresUs, event: 'expired', timeoutKey: flow.timeoutKey, timeoutUs: flow.timeoutUs });
       this.rememberExpired(flow);
     } else if (reason === 'denied-only-idle') {
-      flow.endUs = flow.lastUs + this.deniedHoldUs;
+      store.endingUs = flow.lastUs + this.deniedHoldUs;
     } else {
-      flow.endUs = flow.lastUs;
+      store.endingUs = flow.lastUs;
     }
     this.counts.flowsEnded++;
     this.counts.expiredByReason[reason] = (this.counts.expiredByReason[reason] ?? 0) + 1;
     this.events.onFlowEnd?.(flow);
+    store.endingIndex = -1;
+    store.endingReason = undefined;
     // Reported: its slot in the store serves the next flow (the handle is not to be kept past this call).
-    this.store.release(flow.index);
+    store.release(flow.index);
   }
 
   private rememberExpired(flow: FlowRecord): void {
@@ -679,7 +694,7 @@ export class FlowTable {
       s.lastUs[f]!,
       s.expiresUs[f]!,
       flow.timeoutKey,
-      s.timeoutUs[f]!,
+      s.timeoutUsOf(f),
       side === 0 ? 0 : side === 1 ? aPackets : bPackets,
       side === 0 ? 0 : side === 1 ? bPackets : aPackets,
       side !== 0 && side - 1 === s.opener[f],

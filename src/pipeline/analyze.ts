@@ -29,6 +29,8 @@ export interface AnalyzeOptions {
   onFirstPacket?: ((tsUs: number) => void) | undefined;
   onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
   onPacket?: (() => void) | undefined;
+  /** Output backpressure, asked between chunks of input (the streaming formats). */
+  throttle?: (() => Promise<void> | undefined) | undefined;
   /** Gathers the HTML report's timelines as the replay goes (`--html`). */
   timeline?: TimelineCollector | undefined;
 }
@@ -56,6 +58,7 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
     localNetworks: options.localNetworks,
     onProgress: options.onProgress,
     onPacket: options.onPacket,
+    throttle: options.throttle,
     extraEvents: options.timeline?.replayEvents,
     events: {
       onLocalSide: (local) => options.onLocal?.({ addresses: local.networks, source: local.source, reason: local.reason }),

@@ -17,6 +17,9 @@ import { copyCaptureRecord, type CaptureRecord, type DecodedPacket, type PacketS
 /** How many packets (or bytes) the local-side look-ahead may hold. */
 const LOOKAHEAD_PACKETS = 5_000;
 const LOOKAHEAD_BYTES = 32 * 1024 * 1024;
+const LOOKAHEAD_ARENA_BYTES = 1024 * 1024;
+/** Flows ended per step at the end of input, between which output backpressure is heeded. */
+const FINISH_STEP_FLOWS = 4096;
 /** Packets of a flow inspected for a payload fingerprint before the port guess stands. */
 const FINGERPRINT_PACKETS = 8;
 
@@ -45,6 +48,8 @@ export interface ReplayOptions {
   /** A second observer of the same events, called after `events` (the HTML timeline collector rides along here). */
   extraEvents?: ReplayEvents | undefined;
   onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  /** Output backpressure, asked between chunks (capture/read.ts ReadCaptureOptions.throttle). */
+  throttle?: (() => Promise<void> | undefined) | undefined;
   /** Called for every record (progress counting). */
   onPacket?: (() => void) | undefined;
 }
@@ -79,6 +84,8 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
   let udpPackets = 0;
   const lookahead: CaptureRecord[] = [];
   let lookaheadBytes = 0;
+  let arena = new Uint8Array(0);
+  let arenaUsed = 0;
 
   const startTables = (side: LocalSide): void => {
     local = side;
@@ -141,6 +148,8 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     startTables(local ?? inferLocalSide(lookahead));
     for (const record of lookahead) replayPacket(decoder.decode(record));
     lookahead.length = 0;
+    arena = new Uint8Array(0);
+    arenaUsed = 0;
   };
 
   const capture = await readCapture(
@@ -154,16 +163,28 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
         replayPacket(pkt);
         return;
       }
-      // Look-ahead: count every record now, replay once the local side is known.
+      // Look-ahead: count every record now, replay once the local side is known. The copies share 1 MiB arenas:
+      // a buffer each cost tens of MiB of malloc'd memory RSS never gave back (issue 7, 500k flows alive).
       countPacket(stats, lookaheadDecoder.decode(record));
-      lookahead.push(copyCaptureRecord(record));
-      lookaheadBytes += record.capLenBytes;
+      const length = record.capLenBytes;
+      if (arenaUsed + length > arena.length) {
+        arena = new Uint8Array(Math.max(LOOKAHEAD_ARENA_BYTES, length));
+        arenaUsed = 0;
+      }
+      lookahead.push(copyCaptureRecord(record, arena, arenaUsed));
+      arenaUsed += length;
+      lookaheadBytes += length;
       if (lookahead.length >= LOOKAHEAD_PACKETS || lookaheadBytes >= LOOKAHEAD_BYTES) flushLookahead();
     },
-    { onProgress: options.onProgress },
+    { onProgress: options.onProgress, throttle: options.throttle },
   );
   if (tables.length === 0) flushLookahead();
-  for (const table of tables) table.finish();
+  for (const table of tables) {
+    while (table.finishSome(FINISH_STEP_FLOWS)) {
+      const wait = options.throttle?.();
+      if (wait !== undefined) await wait;
+    }
+  }
   return { capture, stats, local: local!, tables, firstUs, lastUs, udpPackets };
 }
 

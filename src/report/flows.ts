@@ -260,12 +260,12 @@ export function writeFlowJson(out: JsonBytes, flow: Flow, head: Uint8Array = FLO
   const endReason = flow.endReason;
   if (endReason === 'idle-timeout') {
     if (count > 0) out.piece(COMMA);
-    writeStateEvent(out, s.expiresUs[f]!, EXPIRED, flow.timeoutKey, s.timeoutUs[f]!);
+    writeStateEvent(out, s.expiresUs[f]!, EXPIRED, flow.timeoutKey, flow.timeoutUs);
   }
   out.piece(K_END);
   out.string(endReason ?? 'end-of-input');
   out.piece(K_END_TS);
-  const endUs = s.endUs[f]!;
+  const endUs = flow.endUs;
   out.isoString(endUs >= 0 ? endUs : lastUs);
   out.piece(K_CLOSE2);
 }

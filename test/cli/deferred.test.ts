@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DeferredBytes, StringSink } from '../../src/cli/io.js';
 import { JsonBytes, asciiBytes } from '../../src/report/json-bytes.js';
 
-function drained(lines: string[], separator: string): { text: string; spilled: boolean } {
+async function drained(lines: string[], separator: string): Promise<{ text: string; spilled: boolean }> {
   const deferred = new DeferredBytes();
   const out = new JsonBytes(deferred, 4096);
   const sep = asciiBytes(separator);
@@ -20,20 +20,20 @@ function drained(lines: string[], separator: string): { text: string; spilled: b
   out.flush();
   const spilled = (deferred as unknown as { path: string | undefined }).path;
   const sink = new StringSink();
-  deferred.drainTo(sink);
+  await deferred.drainTo(sink);
   expect(spilled === undefined || !existsSync(dirname(spilled))).toBe(true);
   return { text: sink.text, spilled: spilled !== undefined };
 }
 
 describe('DeferredBytes', () => {
-  it('keeps a few lines in memory', () => {
-    expect(drained(['{"a":1}', '{"b":"é"}'], ',\n')).toEqual({ text: '{"a":1},\n{"b":"é"}', spilled: false });
-    expect(drained([], ',\n')).toEqual({ text: '', spilled: false });
+  it('keeps a few lines in memory', async () => {
+    expect(await drained(['{"a":1}', '{"b":"é"}'], ',\n')).toEqual({ text: '{"a":1},\n{"b":"é"}', spilled: false });
+    expect(await drained([], ',\n')).toEqual({ text: '', spilled: false });
   });
 
-  it('spills past the memory limit and reads back the same text, multi-byte characters across chunk edges included', () => {
+  it('spills past the memory limit and reads back the same text, multi-byte characters across chunk edges included', async () => {
     const lines = Array.from({ length: 120_000 }, (_, i) => `{"frame":${i},"src":"2001:db8::${i.toString(16)}","note":"${'é€'.repeat(i % 7)}"}`);
-    const { text, spilled } = drained(lines, ',\n');
+    const { text, spilled } = await drained(lines, ',\n');
     expect(spilled).toBe(true);
     expect(text).toBe(lines.join(',\n'));
   });

@@ -57,6 +57,7 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     keep: format === 'text' ? limit : 0,
     onProgress: progress.update,
     onPacket: () => progress.packets++,
+    throttle: () => io.stdout.backpressure(),
     timeline,
     onFirstPacket: (tsUs) => {
       firstUs = tsUs;
@@ -108,7 +109,7 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
         out.text('\n');
         out.flush();
         deniedOut.flush();
-        deferred.drainTo(io.stdout);
+        await deferred.drainTo(io.stdout);
         out.text('\n');
       }
       out.text(`],\n"stats": ${JSON.stringify(report.stats)}\n}\n`);
