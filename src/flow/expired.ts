@@ -36,50 +36,132 @@ export interface FlowKeyWords {
 }
 
 const KEY_WORDS = 8;
+const INITIAL_STATES = 1024;
+
+/** Four index places per state, a power of two. */
+function indexSizeFor(capacity: number): number {
+  let size = 1;
+  while (size < capacity * 4) size *= 2;
+  return size;
+}
 
 /** A ring of the most recent expired states with a hash index from flow key to ring slot. */
 export class ExpiredStates {
-  private readonly capacity: number;
-  private readonly keyWords: Uint32Array;
-  private readonly ports: Uint32Array;
-  private readonly ipVersions: Uint8Array;
-  private readonly hashes: Int32Array;
-  private readonly flowIds: Float64Array;
-  private readonly lastUs: Float64Array;
-  private readonly expiresUs: Float64Array;
-  private readonly timeoutUs: Float64Array;
-  private readonly packetsFromLocal: Float64Array;
-  private readonly packetsFromRemote: Float64Array;
+  private capacity: number;
+  private keyWords: Uint32Array;
+  private ports: Uint32Array;
+  private ipVersions: Uint8Array;
+  private hashes: Int32Array;
+  private flowIds: Float64Array;
+  private lastUs: Float64Array;
+  private expiresUs: Float64Array;
+  private timeoutUs: Float64Array;
+  private packetsFromLocal: Float64Array;
+  private packetsFromRemote: Float64Array;
   /** Bit 0: opened by the local side. */
-  private readonly flags: Uint8Array;
-  private readonly timeoutKeys: string[];
+  private flags: Uint8Array;
+  private timeoutKeys: string[];
   /**
    * Open-addressing index (linear probing, backward-shift deletion): ring slot + 1 of the newest state of each
    * key, 0 for empty. Four times the ring, so probes stay short; no Map and no object per entry.
    */
-  private readonly index: Int32Array;
-  private readonly indexMask: number;
+  private index: Int32Array;
+  private indexMask: number;
   private next = 0;
   private stored = 0;
 
-  constructor(capacityStates: number) {
-    this.capacity = capacityStates;
-    this.keyWords = new Uint32Array(capacityStates * KEY_WORDS);
-    this.ports = new Uint32Array(capacityStates);
-    this.ipVersions = new Uint8Array(capacityStates);
-    this.hashes = new Int32Array(capacityStates);
-    this.flowIds = new Float64Array(capacityStates);
-    this.lastUs = new Float64Array(capacityStates);
-    this.expiresUs = new Float64Array(capacityStates);
-    this.timeoutUs = new Float64Array(capacityStates);
-    this.packetsFromLocal = new Float64Array(capacityStates);
-    this.packetsFromRemote = new Float64Array(capacityStates);
-    this.flags = new Uint8Array(capacityStates);
-    this.timeoutKeys = new Array<string>(capacityStates).fill('');
-    let indexSize = 1;
-    while (indexSize < capacityStates * 4) indexSize *= 2;
-    this.index = new Int32Array(indexSize);
-    this.indexMask = indexSize - 1;
+  /**
+   * @param capacityStates - the most states kept; the ring starts small and doubles up to it (a table per profile
+   *   allocated ~7 MB up front each: simulate's ten tables paid 70 MB and their zeroing for short captures)
+   */
+  constructor(private readonly capacityStates: number) {
+    this.capacity = Math.min(capacityStates, INITIAL_STATES);
+    this.keyWords = new Uint32Array(this.capacity * KEY_WORDS);
+    this.ports = new Uint32Array(this.capacity);
+    this.ipVersions = new Uint8Array(this.capacity);
+    this.hashes = new Int32Array(this.capacity);
+    this.flowIds = new Float64Array(this.capacity);
+    this.lastUs = new Float64Array(this.capacity);
+    this.expiresUs = new Float64Array(this.capacity);
+    this.timeoutUs = new Float64Array(this.capacity);
+    this.packetsFromLocal = new Float64Array(this.capacity);
+    this.packetsFromRemote = new Float64Array(this.capacity);
+    this.flags = new Uint8Array(this.capacity);
+    this.timeoutKeys = new Array<string>(this.capacity).fill('');
+    this.index = new Int32Array(indexSizeFor(this.capacity));
+    this.indexMask = this.index.length - 1;
+  }
+
+  /** Double the ring (oldest state first in the new one) and rebuild the index. */
+  private grow(): void {
+    const old = this.copyableArrays();
+    const oldCapacity = this.capacity;
+    const oldest = this.next;
+    const capacity = Math.min(this.capacityStates, oldCapacity * 2);
+    this.capacity = capacity;
+    this.keyWords = new Uint32Array(capacity * KEY_WORDS);
+    this.ports = new Uint32Array(capacity);
+    this.ipVersions = new Uint8Array(capacity);
+    this.hashes = new Int32Array(capacity);
+    this.flowIds = new Float64Array(capacity);
+    this.lastUs = new Float64Array(capacity);
+    this.expiresUs = new Float64Array(capacity);
+    this.timeoutUs = new Float64Array(capacity);
+    this.packetsFromLocal = new Float64Array(capacity);
+    this.packetsFromRemote = new Float64Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.timeoutKeys = new Array<string>(capacity).fill('');
+    this.index = new Int32Array(indexSizeFor(capacity));
+    this.indexMask = this.index.length - 1;
+    for (let k = 0; k < oldCapacity; k++) {
+      const from = (oldest + k) % oldCapacity;
+      for (let w = 0; w < KEY_WORDS; w++) this.keyWords[k * KEY_WORDS + w] = old.keyWords[from * KEY_WORDS + w]!;
+      this.ports[k] = old.ports[from]!;
+      this.ipVersions[k] = old.ipVersions[from]!;
+      this.hashes[k] = old.hashes[from]!;
+      this.flowIds[k] = old.flowIds[from]!;
+      this.lastUs[k] = old.lastUs[from]!;
+      this.expiresUs[k] = old.expiresUs[from]!;
+      this.timeoutUs[k] = old.timeoutUs[from]!;
+      this.packetsFromLocal[k] = old.packetsFromLocal[from]!;
+      this.packetsFromRemote[k] = old.packetsFromRemote[from]!;
+      this.flags[k] = old.flags[from]!;
+      this.timeoutKeys[k] = old.timeoutKeys[from]!;
+      this.indexSlot(k);
+    }
+    this.next = oldCapacity;
+  }
+
+  private copyableArrays(): {
+    keyWords: Uint32Array; ports: Uint32Array; ipVersions: Uint8Array; hashes: Int32Array; flowIds: Float64Array; lastUs: Float64Array;
+    expiresUs: Float64Array; timeoutUs: Float64Array; packetsFromLocal: Float64Array; packetsFromRemote: Float64Array; flags: Uint8Array; timeoutKeys: string[];
+  } {
+    return {
+      keyWords: this.keyWords, ports: this.ports, ipVersions: this.ipVersions, hashes: this.hashes, flowIds: this.flowIds, lastUs: this.lastUs,
+      expiresUs: this.expiresUs, timeoutUs: this.timeoutUs, packetsFromLocal: this.packetsFromLocal, packetsFromRemote: this.packetsFromRemote,
+      flags: this.flags, timeoutKeys: this.timeoutKeys,
+    };
+  }
+
+  /** Point the index at ring slot `slot` (its key's entry, or a free place). */
+  private indexSlot(slot: number): void {
+    const index = this.index;
+    const mask = this.indexMask;
+    const w = slot * KEY_WORDS;
+    for (let i = this.hashes[slot]! & mask; ; i = (i + 1) & mask) {
+      const entry = index[i]!;
+      if (entry === 0 || this.sameSlotKey(entry - 1, slot, w)) {
+        index[i] = slot + 1;
+        return;
+      }
+    }
+  }
+
+  private sameSlotKey(a: number, b: number, wb: number): boolean {
+    const wa = a * KEY_WORDS;
+    const words = this.keyWords;
+    for (let k = 0; k < KEY_WORDS; k++) if (words[wa + k] !== words[wb + k]) return false;
+    return this.hashes[a] === this.hashes[b] && this.ipVersions[a] === this.ipVersions[b] && this.ports[a] === this.ports[b];
   }
 
   /** Remember an expired state of the flow keyed by `key`, forgetting the oldest when full. */
@@ -94,6 +176,7 @@ export class ExpiredStates {
     packetsFromRemote: number,
     openedByLocal: boolean,
   ): void {
+    if (this.stored === this.capacity && this.capacity < this.capacityStates) this.grow();
     const slot = this.next;
     this.next = slot + 1 === this.capacity ? 0 : slot + 1;
     if (this.stored === this.capacity) this.unindex(slot);

@@ -2,7 +2,6 @@
  * `udptrack tail -` / `udptrack tail --interface IF`: watch denials as they happen. Every event is written and
  * flushed at once; Ctrl-C (SIGINT or SIGTERM) or the end of input prints the summary and exits 0.
  */
-import { fileURLToPath } from 'node:url';
 import { TailSession, hostAddresses, parseDurationUs, tailInterface, tailStream, type InterfaceEvent, type TailEnd } from '../../pipeline/tail.js';
 import { resolveProfile, timeoutsInSeconds, type ProfileChoice } from '../../pipeline/profiles.js';
 import {
@@ -23,6 +22,7 @@ import {
   verdictRecord,
 } from '../../report/tail.js';
 import { ExitError, UsageError } from '../errors.js';
+import { CAPTURE_HELPER_ENTRY } from '../helper-path.js';
 import type { CliIo } from '../io.js';
 
 /** Options of `tail`, as commander parses them. */
@@ -37,8 +37,6 @@ export interface TailCliOptions extends ProfileChoice {
   finalAfter: string;
 }
 
-/** The capture helper's entry point, beside this command in the build (dist/cli/capture-helper.js). */
-const HELPER_ENTRY = fileURLToPath(new URL('../capture-helper.js', import.meta.url));
 
 /** Run `tail`. */
 export async function runTail(file: string | undefined, options: TailCliOptions, io: CliIo): Promise<void> {
@@ -122,7 +120,7 @@ export async function runTail(file: string | undefined, options: TailCliOptions,
     end =
       device === undefined
         ? await tailStream(io.stdin, file!, session, { signal: controller.signal, onBatch })
-        : await tailInterface({ device, filter: options.filter ?? '', wait: options.wait === true }, { command: process.execPath, args: [HELPER_ENTRY] }, session, {
+        : await tailInterface({ device, filter: options.filter ?? '', wait: options.wait === true }, { command: process.execPath, args: [CAPTURE_HELPER_ENTRY] }, session, {
             signal: controller.signal,
             onBatch,
             onInterface,
