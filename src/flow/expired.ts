@@ -92,55 +92,36 @@ export class ExpiredStates {
     this.indexMask = this.index.length - 1;
   }
 
-  /** Double the ring (oldest state first in the new one) and rebuild the index. */
+  /** Double the ring (oldest state first in the new one, two block copies per array) and rebuild the index. */
   private grow(): void {
-    const old = this.copyableArrays();
     const oldCapacity = this.capacity;
     const oldest = this.next;
     const capacity = Math.min(this.capacityStates, oldCapacity * 2);
+    // Ring order: [oldest, end) then [0, oldest).
+    const reorder = <T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(old: T, perState = 1): T => {
+      const next = new (old.constructor as new (length: number) => T)(capacity * perState);
+      next.set(old.subarray(oldest * perState), 0);
+      next.set(old.subarray(0, oldest * perState), (oldCapacity - oldest) * perState);
+      return next;
+    };
+    this.keyWords = reorder(this.keyWords, KEY_WORDS);
+    this.ports = reorder(this.ports);
+    this.ipVersions = reorder(this.ipVersions);
+    this.hashes = reorder(this.hashes);
+    this.flowIds = reorder(this.flowIds);
+    this.lastUs = reorder(this.lastUs);
+    this.expiresUs = reorder(this.expiresUs);
+    this.timeoutUs = reorder(this.timeoutUs);
+    this.packetsFromLocal = reorder(this.packetsFromLocal);
+    this.packetsFromRemote = reorder(this.packetsFromRemote);
+    this.flags = reorder(this.flags);
+    const keys = this.timeoutKeys;
+    this.timeoutKeys = [...keys.slice(oldest), ...keys.slice(0, oldest), ...new Array<string>(capacity - oldCapacity).fill('')];
     this.capacity = capacity;
-    this.keyWords = new Uint32Array(capacity * KEY_WORDS);
-    this.ports = new Uint32Array(capacity);
-    this.ipVersions = new Uint8Array(capacity);
-    this.hashes = new Int32Array(capacity);
-    this.flowIds = new Float64Array(capacity);
-    this.lastUs = new Float64Array(capacity);
-    this.expiresUs = new Float64Array(capacity);
-    this.timeoutUs = new Float64Array(capacity);
-    this.packetsFromLocal = new Float64Array(capacity);
-    this.packetsFromRemote = new Float64Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.timeoutKeys = new Array<string>(capacity).fill('');
     this.index = new Int32Array(indexSizeFor(capacity));
     this.indexMask = this.index.length - 1;
-    for (let k = 0; k < oldCapacity; k++) {
-      const from = (oldest + k) % oldCapacity;
-      for (let w = 0; w < KEY_WORDS; w++) this.keyWords[k * KEY_WORDS + w] = old.keyWords[from * KEY_WORDS + w]!;
-      this.ports[k] = old.ports[from]!;
-      this.ipVersions[k] = old.ipVersions[from]!;
-      this.hashes[k] = old.hashes[from]!;
-      this.flowIds[k] = old.flowIds[from]!;
-      this.lastUs[k] = old.lastUs[from]!;
-      this.expiresUs[k] = old.expiresUs[from]!;
-      this.timeoutUs[k] = old.timeoutUs[from]!;
-      this.packetsFromLocal[k] = old.packetsFromLocal[from]!;
-      this.packetsFromRemote[k] = old.packetsFromRemote[from]!;
-      this.flags[k] = old.flags[from]!;
-      this.timeoutKeys[k] = old.timeoutKeys[from]!;
-      this.indexSlot(k);
-    }
+    for (let k = 0; k < oldCapacity; k++) this.indexSlot(k);
     this.next = oldCapacity;
-  }
-
-  private copyableArrays(): {
-    keyWords: Uint32Array; ports: Uint32Array; ipVersions: Uint8Array; hashes: Int32Array; flowIds: Float64Array; lastUs: Float64Array;
-    expiresUs: Float64Array; timeoutUs: Float64Array; packetsFromLocal: Float64Array; packetsFromRemote: Float64Array; flags: Uint8Array; timeoutKeys: string[];
-  } {
-    return {
-      keyWords: this.keyWords, ports: this.ports, ipVersions: this.ipVersions, hashes: this.hashes, flowIds: this.flowIds, lastUs: this.lastUs,
-      expiresUs: this.expiresUs, timeoutUs: this.timeoutUs, packetsFromLocal: this.packetsFromLocal, packetsFromRemote: this.packetsFromRemote,
-      flags: this.flags, timeoutKeys: this.timeoutKeys,
-    };
   }
 
   /** Point the index at ring slot `slot` (its key's entry, or a free place). */

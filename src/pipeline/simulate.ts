@@ -9,7 +9,8 @@ import { formatAddress } from '../address.js';
 import { ProfileError, getProfile, steadyStateTimeoutUs, timeoutsInSeconds, withOverrides, type SweepSpec, type TimeoutProfile } from '../flow/profiles.js';
 import type { Denial, Flow } from '../flow/table.js';
 import type { LocalJson } from '../report/analyze.js';
-import type { SimulateReport, SimulatedDenialJson } from '../report/simulate.js';
+import { JsonRecordList } from '../report/json-layout.js';
+import { writeSimulatedDenialJson, type SimulateReport, type SimulatedDenialJson } from '../report/simulate.js';
 import { formatIsoFromUs } from '../report/time.js';
 import { formatDurationSpec } from '../flow/duration.js';
 import { replayCapture } from './replay.js';
@@ -30,8 +31,8 @@ interface Variant {
   profile: TimeoutProfile;
   base: number;
   sweepValueUs: number | undefined;
-  denied: SimulatedDenialJson[];
-  window: SimulatedDenialJson[];
+  denied: JsonRecordList<SimulatedDenialJson>;
+  window: JsonRecordList<SimulatedDenialJson>;
   legitimate: number;
   brokenFlows: Set<number>;
 }
@@ -43,7 +44,7 @@ const LONG_LIVED_US = 60_000_000;
 export async function simulateCapture(source: CaptureSource, options: SimulateOptions): Promise<SimulateReport & { capture: CaptureSummary }> {
   const variants: Variant[] = [];
   options.profiles.forEach((profile, base) => {
-    variants.push({ profile, base, sweepValueUs: undefined, denied: [], window: [], legitimate: 0, brokenFlows: new Set() });
+    variants.push({ profile, base, sweepValueUs: undefined, denied: new JsonRecordList(), window: new JsonRecordList(), legitimate: 0, brokenFlows: new Set() });
   });
   const sweep = options.sweep;
   if (sweep !== undefined) {
@@ -60,8 +61,8 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
           profile: withOverrides(profile, `${sweep.key}=${formatDurationSpec(valueUs)}`),
           base,
           sweepValueUs: valueUs,
-          denied: [],
-          window: [],
+          denied: new JsonRecordList(),
+          window: new JsonRecordList(),
           legitimate: 0,
           brokenFlows: new Set(),
         });
@@ -82,10 +83,10 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
         const variant = variants[index];
         if (variant === undefined) return;
         if (denial.verdict === 'window') {
-          variant.window.push(denialJson(denial));
+          variant.window.add((out) => writeSimulatedDenialJson(out, denial));
           return;
         }
-        variant.denied.push(denialJson(denial));
+        variant.denied.add((out) => writeSimulatedDenialJson(out, denial));
         if (denial.reason !== 'never-seen') {
           variant.legitimate++;
           if (denial.previous !== undefined) variant.brokenFlows.add(denial.previous.flowId);
@@ -161,18 +162,5 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
     sweep: sweepReport,
     keepalive,
     stats: result.stats,
-  };
-}
-
-function denialJson(denial: Denial): SimulatedDenialJson {
-  return {
-    frame: denial.frame,
-    ts: formatIsoFromUs(denial.tsUs),
-    src: formatAddress(denial.src, 0, denial.ipVersion),
-    sport: denial.srcPort,
-    dst: formatAddress(denial.dst, 0, denial.ipVersion),
-    dport: denial.dstPort,
-    verdict: denial.verdict,
-    reason: denial.reason,
   };
 }

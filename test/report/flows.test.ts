@@ -12,6 +12,7 @@ import { replayCapture } from '../../src/pipeline/replay.js';
 import { snapshotFlow } from '../../src/flow/table.js';
 import { buildDenialJson, buildFlowJson, flowJsonText, writeDenialJson } from '../../src/report/flows.js';
 import { CollectedBytes, JsonBytes, RECORD_ROOM_BYTES } from '../../src/report/json-bytes.js';
+import { buildSimulatedDenialJson, writeSimulatedDenialJson } from '../../src/report/simulate.js';
 import { formatIsoFromUs, formatIsoTimestamp } from '../../src/report/time.js';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/cli.js';
 
@@ -56,6 +57,9 @@ describe('the byte writers match JSON.stringify of the object builders', () => {
               writeDenialJson(out, denial);
               out.flush();
               check(sink.take(), JSON.stringify(buildDenialJson(denial)));
+              writeSimulatedDenialJson(out, denial);
+              out.flush();
+              check(sink.take(), JSON.stringify(buildSimulatedDenialJson(denial)));
             },
           },
         });

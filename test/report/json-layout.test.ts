@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writeJsonDocument } from '../../src/report/json-layout.js';
+import { JsonRecordList, writeJsonDocument } from '../../src/report/json-layout.js';
 
 function text(value: unknown): string {
   let out = '';
@@ -34,5 +34,19 @@ describe('writeJsonDocument', () => {
 
   it('writes a value without records compactly', () => {
     expect(text({ a: [1], b: 'x' })).toBe('{"a":[1],"b":"x"}\n');
+  });
+
+  it('lays out a JsonRecordList exactly like the array of its records, and JSON.stringify sees the records', () => {
+    const records = Array.from({ length: 5000 }, (_, i) => ({ frame: i, ts: `t${i}`, src: i % 3 === 0 ? '2001:db8::1' : '10.0.0.1', note: i % 7 === 0 ? 'é€' : '' }));
+    const list = (items: object[]): JsonRecordList<object> => {
+      const l = new JsonRecordList<object>();
+      for (const item of items) l.add((out) => out.text(JSON.stringify(item)));
+      return l;
+    };
+    const asArrays = { profiles: [{ name: 'pf', denied: records, window: [] }, { name: 'linux', denied: [], window: records.slice(0, 2) }] };
+    const asLists = { profiles: [{ name: 'pf', denied: list(records), window: list([]) }, { name: 'linux', denied: list([]), window: list(records.slice(0, 2)) }] };
+    expect(text(asLists)).toBe(text(asArrays));
+    expect(JSON.parse(JSON.stringify(asLists))).toEqual(asArrays);
+    expect(list(records).length).toBe(5000);
   });
 });
