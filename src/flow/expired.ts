@@ -36,7 +36,6 @@ export interface FlowKeyWords {
 }
 
 const KEY_WORDS = 8;
-const INITIAL_STATES = 1024;
 
 /** Four index places per state, a power of two. */
 function indexSizeFor(capacity: number): number {
@@ -47,103 +46,65 @@ function indexSizeFor(capacity: number): number {
 
 /** A ring of the most recent expired states with a hash index from flow key to ring slot. */
 export class ExpiredStates {
-  private capacity: number;
-  private keyWords: Uint32Array;
-  private ports: Uint32Array;
-  private ipVersions: Uint8Array;
-  private hashes: Int32Array;
-  private flowIds: Float64Array;
-  private lastUs: Float64Array;
-  private expiresUs: Float64Array;
-  private timeoutUs: Float64Array;
-  private packetsFromLocal: Float64Array;
-  private packetsFromRemote: Float64Array;
+  private readonly capacity: number;
+  private readonly keyWords: Uint32Array;
+  private readonly ports: Uint32Array;
+  private readonly ipVersions: Uint8Array;
+  private readonly hashes: Int32Array;
+  private readonly flowIds: Float64Array;
+  private readonly lastUs: Float64Array;
+  private readonly expiresUs: Float64Array;
+  private readonly timeoutUs: Float64Array;
+  private readonly packetsFromLocal: Float64Array;
+  private readonly packetsFromRemote: Float64Array;
   /** Bit 0: opened by the local side. */
-  private flags: Uint8Array;
-  private timeoutKeys: string[];
+  private readonly flags: Uint8Array;
+  private readonly timeoutKeyIndexes: Uint8Array;
   /**
    * Open-addressing index (linear probing, backward-shift deletion): ring slot + 1 of the newest state of each
    * key, 0 for empty. Four times the ring, so probes stay short; no Map and no object per entry.
    */
-  private index: Int32Array;
-  private indexMask: number;
+  private readonly index: Int32Array;
+  private readonly indexMask: number;
   private next = 0;
   private stored = 0;
 
   /**
-   * @param capacityStates - the most states kept; the ring starts small and doubles up to it (a table per profile
-   *   allocated ~7 MB up front each: simulate's ten tables paid 70 MB and their zeroing for short captures)
+   * @param capacityStates - the most states kept. Allocated whole: typed arrays this size come from calloc'd pages
+   *   that cost nothing until a state lands on them; timeout keys are small indexes, not a JS array of strings (which
+   *   the heap had to fill and scan whole for every table).
    */
-  constructor(private readonly capacityStates: number) {
-    this.capacity = Math.min(capacityStates, INITIAL_STATES);
-    this.keyWords = new Uint32Array(this.capacity * KEY_WORDS);
-    this.ports = new Uint32Array(this.capacity);
-    this.ipVersions = new Uint8Array(this.capacity);
-    this.hashes = new Int32Array(this.capacity);
-    this.flowIds = new Float64Array(this.capacity);
-    this.lastUs = new Float64Array(this.capacity);
-    this.expiresUs = new Float64Array(this.capacity);
-    this.timeoutUs = new Float64Array(this.capacity);
-    this.packetsFromLocal = new Float64Array(this.capacity);
-    this.packetsFromRemote = new Float64Array(this.capacity);
-    this.flags = new Uint8Array(this.capacity);
-    this.timeoutKeys = new Array<string>(this.capacity).fill('');
-    this.index = new Int32Array(indexSizeFor(this.capacity));
+  constructor(capacityStates: number) {
+    this.capacity = capacityStates;
+    this.keyWords = new Uint32Array(capacityStates * KEY_WORDS);
+    this.ports = new Uint32Array(capacityStates);
+    this.ipVersions = new Uint8Array(capacityStates);
+    this.hashes = new Int32Array(capacityStates);
+    this.flowIds = new Float64Array(capacityStates);
+    this.lastUs = new Float64Array(capacityStates);
+    this.expiresUs = new Float64Array(capacityStates);
+    this.timeoutUs = new Float64Array(capacityStates);
+    this.packetsFromLocal = new Float64Array(capacityStates);
+    this.packetsFromRemote = new Float64Array(capacityStates);
+    this.flags = new Uint8Array(capacityStates);
+    this.timeoutKeyIndexes = new Uint8Array(capacityStates);
+    this.index = new Int32Array(indexSizeFor(capacityStates));
     this.indexMask = this.index.length - 1;
   }
 
-  /** Double the ring (oldest state first in the new one, two block copies per array) and rebuild the index. */
-  private grow(): void {
-    const oldCapacity = this.capacity;
-    const oldest = this.next;
-    const capacity = Math.min(this.capacityStates, oldCapacity * 2);
-    // Ring order: [oldest, end) then [0, oldest).
-    const reorder = <T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(old: T, perState = 1): T => {
-      const next = new (old.constructor as new (length: number) => T)(capacity * perState);
-      next.set(old.subarray(oldest * perState), 0);
-      next.set(old.subarray(0, oldest * perState), (oldCapacity - oldest) * perState);
-      return next;
-    };
-    this.keyWords = reorder(this.keyWords, KEY_WORDS);
-    this.ports = reorder(this.ports);
-    this.ipVersions = reorder(this.ipVersions);
-    this.hashes = reorder(this.hashes);
-    this.flowIds = reorder(this.flowIds);
-    this.lastUs = reorder(this.lastUs);
-    this.expiresUs = reorder(this.expiresUs);
-    this.timeoutUs = reorder(this.timeoutUs);
-    this.packetsFromLocal = reorder(this.packetsFromLocal);
-    this.packetsFromRemote = reorder(this.packetsFromRemote);
-    this.flags = reorder(this.flags);
-    const keys = this.timeoutKeys;
-    this.timeoutKeys = [...keys.slice(oldest), ...keys.slice(0, oldest), ...new Array<string>(capacity - oldCapacity).fill('')];
-    this.capacity = capacity;
-    this.index = new Int32Array(indexSizeFor(capacity));
-    this.indexMask = this.index.length - 1;
-    for (let k = 0; k < oldCapacity; k++) this.indexSlot(k);
-    this.next = oldCapacity;
-  }
-
-  /** Point the index at ring slot `slot` (its key's entry, or a free place). */
-  private indexSlot(slot: number): void {
-    const index = this.index;
-    const mask = this.indexMask;
-    const w = slot * KEY_WORDS;
-    for (let i = this.hashes[slot]! & mask; ; i = (i + 1) & mask) {
-      const entry = index[i]!;
-      if (entry === 0 || this.sameSlotKey(entry - 1, slot, w)) {
-        index[i] = slot + 1;
-        return;
-      }
+  /** The index of a timeout key name (a profile has a handful). */
+  private keyIndexOf(name: string): number {
+    let index = this.keyIndexes.get(name);
+    if (index === undefined) {
+      index = this.keyNames.length;
+      this.keyNames.push(name);
+      this.keyIndexes.set(name, index);
     }
+    return index;
   }
 
-  private sameSlotKey(a: number, b: number, wb: number): boolean {
-    const wa = a * KEY_WORDS;
-    const words = this.keyWords;
-    for (let k = 0; k < KEY_WORDS; k++) if (words[wa + k] !== words[wb + k]) return false;
-    return this.hashes[a] === this.hashes[b] && this.ipVersions[a] === this.ipVersions[b] && this.ports[a] === this.ports[b];
-  }
+  private readonly keyNames: string[] = [];
+  private readonly keyIndexes = new Map<string, number>();
 
   /** Remember an expired state of the flow keyed by `key`, forgetting the oldest when full. */
   remember(
@@ -157,7 +118,6 @@ export class ExpiredStates {
     packetsFromRemote: number,
     openedByLocal: boolean,
   ): void {
-    if (this.stored === this.capacity && this.capacity < this.capacityStates) this.grow();
     const slot = this.next;
     this.next = slot + 1 === this.capacity ? 0 : slot + 1;
     if (this.stored === this.capacity) this.unindex(slot);
@@ -179,7 +139,7 @@ export class ExpiredStates {
     this.lastUs[slot] = lastUs;
     this.expiresUs[slot] = expiresUs;
     this.timeoutUs[slot] = timeoutUs;
-    this.timeoutKeys[slot] = timeoutKey;
+    this.timeoutKeyIndexes[slot] = this.keyIndexOf(timeoutKey);
     this.packetsFromLocal[slot] = packetsFromLocal;
     this.packetsFromRemote[slot] = packetsFromRemote;
     this.flags[slot] = openedByLocal ? 1 : 0;
@@ -256,7 +216,7 @@ export class ExpiredStates {
       flowId: this.flowIds[slot]!,
       lastUs: this.lastUs[slot]!,
       expiresUs: this.expiresUs[slot]!,
-      timeoutKey: this.timeoutKeys[slot]!,
+      timeoutKey: this.keyNames[this.timeoutKeyIndexes[slot]!] ?? '',
       timeoutUs: this.timeoutUs[slot]!,
       localSent: packetsFromLocal > 0,
       packetsFromLocal,

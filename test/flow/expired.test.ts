@@ -71,22 +71,27 @@ describe('ExpiredStates', () => {
     }
   });
 
-  it('grows from its small start to its capacity and still agrees with the reference model', () => {
-    // Capacity 3000: the ring starts at 1024 and doubles twice (1024 → 2048 → 3000), repeated keys included.
+  it('agrees with the reference model at a larger capacity, timeout keys from several profiles included', () => {
     const capacity = 3000;
+    const names = ['udp.single', 'replied', 'udp.multiple', 'inactivity'];
     const memory = new ExpiredStates(capacity);
     const ring: Array<{ n: number; flowId: number }> = [];
     let seed = 11;
     const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (let flowId = 1; flowId <= 9000; flowId++) {
       const n = Math.floor(random() * 5000);
-      remember(memory, key(n, n % 97), flowId);
+      memory.remember(key(n, n % 97), flowId, flowId * 10, flowId * 10 + 30, names[flowId % 4]!, 30, 2, 1, true);
       ring.push({ n, flowId });
       if (ring.length > capacity) ring.shift();
-      if (flowId % 1000 === 0 || flowId === 1025 || flowId === 2049 || flowId === 3001) {
+      if (flowId % 1000 === 0) {
         const newest = new Map<number, number>();
         for (const e of ring) newest.set(e.n, e.flowId);
-        for (let m = 0; m < 5000; m++) expect(memory.lookup(key(m, m % 97))?.flowId, `key ${m} after ${flowId}`).toBe(newest.get(m));
+        for (let m = 0; m < 5000; m++) {
+          const found = memory.lookup(key(m, m % 97));
+          const expected = newest.get(m);
+          expect(found?.flowId, `key ${m} after ${flowId}`).toBe(expected);
+          if (expected !== undefined) expect(found?.timeoutKey).toBe(names[expected % 4]);
+        }
       }
     }
   });
