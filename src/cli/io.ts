@@ -166,9 +166,15 @@ export class DeferredBytes implements ByteSink {
   totalBytes = 0;
 
   writeBytes(chunk: Uint8Array): boolean {
+    this.totalBytes += chunk.byteLength;
+    if (this.fd !== undefined) {
+      // Spilling already: straight to the file, and the writer may fill the chunk again (no dead chunks waiting for
+      // a garbage collection: 10M packets wrote ~60 MB of denials).
+      writeSync(this.fd, chunk);
+      return true;
+    }
     this.pending.push(chunk);
     this.pendingBytes += chunk.byteLength;
-    this.totalBytes += chunk.byteLength;
     if (this.pendingBytes >= DEFER_IN_MEMORY_BYTES) this.spill();
     return false;
   }
