@@ -149,12 +149,12 @@ export class StringSink implements TextSink {
   async flush(): Promise<void> {}
 }
 
-const DEFER_IN_MEMORY_BYTES = 4 * 1024 * 1024;
+const DEFER_IN_MEMORY_BYTES = 1024 * 1024;
 const READ_BACK_BYTES = 1024 * 1024;
 
 /**
  * Bytes a document must write after others it streams first (analyze --format json puts its denials after its
- * flows): held in memory up to a few MiB, then in a temporary file, so memory stays flat whatever the capture's
+ * flows): held in memory up to 1 MiB, then in a temporary file, so memory stays flat whatever the capture's
  * size (issue 7: peak RSS on 10M packets within 1.2× of 1M). A ByteSink: the JSON writer fills it.
  */
 export class DeferredBytes implements ByteSink {

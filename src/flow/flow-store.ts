@@ -8,8 +8,12 @@
  */
 import type { DirectionCounters, Flow, FlowEndReason, StateEvent } from './table.js';
 
-/** State changes kept per flow: pf rises first → single → multiple at most, conntrack unreplied → replied. */
-export const HISTORY_SLOTS = 4;
+/**
+ * State changes kept per flow: pf rises first → single → multiple at most (peer states only rise, pf.c), conntrack
+ * unreplied → replied, the two-state models initial → established; 3 holds every model (10 bytes a flow less than 4
+ * with 240k flows alive, issue 7), and a longer history would keep its last slot current (addEvent).
+ */
+export const HISTORY_SLOTS = 3;
 
 const LOCAL_SIDES = [undefined, 'a', 'b'] as const;
 const SERVICE_BY = ['', 'port', 'payload'] as const;
@@ -19,69 +23,126 @@ const EVENT_KINDS = ['created', 'timeout-changed'] as const;
 
 type TypedArray = Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array;
 
-function grown<T extends TypedArray>(old: T, capacity: number): T {
-  const next = new (old.constructor as new (length: number) => T)(capacity);
-  next.set(old);
-  return next;
+type TypedArrayType = Float64ArrayConstructor | Uint32ArrayConstructor | Uint16ArrayConstructor | Uint8ArrayConstructor | Int32ArrayConstructor;
+
+/** Every per-flow array of the store: name, element type, elements per flow. */
+const STORE_FIELDS = [
+  ['firstUs', Float64Array, 1],
+  ['lastUs', Float64Array, 1],
+  ['expiresUs', Float64Array, 1],
+  ['stateCreatedUs', Float64Array, 1],
+  ['maxGapUs', Float64Array, 1],
+  ['firstFrame', Float64Array, 1],
+  ['lastFrame', Float64Array, 1],
+  ['id', Uint32Array, 1],
+  ['deniedPackets', Uint32Array, 1],
+  ['windowPackets', Uint32Array, 1],
+  ['keyA0', Uint32Array, 1],
+  ['keyA1', Uint32Array, 1],
+  ['keyA2', Uint32Array, 1],
+  ['keyA3', Uint32Array, 1],
+  ['keyB0', Uint32Array, 1],
+  ['keyB1', Uint32Array, 1],
+  ['keyB2', Uint32Array, 1],
+  ['keyB3', Uint32Array, 1],
+  ['portA', Uint16Array, 1],
+  ['portB', Uint16Array, 1],
+  ['hash', Int32Array, 1],
+  ['peerStateA', Uint8Array, 1],
+  ['peerStateB', Uint8Array, 1],
+  ['aPackets', Uint32Array, 1],
+  ['aPayloadBytes', Float64Array, 1],
+  ['aIpBytes', Float64Array, 1],
+  ['aWireBytes', Float64Array, 1],
+  ['aFirstUs', Float64Array, 1],
+  ['aLastUs', Float64Array, 1],
+  ['bPackets', Uint32Array, 1],
+  ['bPayloadBytes', Float64Array, 1],
+  ['bIpBytes', Float64Array, 1],
+  ['bWireBytes', Float64Array, 1],
+  ['bFirstUs', Float64Array, 1],
+  ['bLastUs', Float64Array, 1],
+  ['ipVersion', Uint8Array, 1],
+  ['localSide', Uint8Array, 1],
+  ['opener', Uint8Array, 1],
+  ['hasState', Uint8Array, 1],
+  ['seenReply', Uint8Array, 1],
+  ['serviceBy', Uint8Array, 1],
+  ['timeoutKeyIndex', Uint8Array, 1],
+  ['serviceIndex', Uint16Array, 1],
+  ['historyCount', Uint8Array, 1],
+  ['historyAtUs', Float64Array, HISTORY_SLOTS],
+  ['historyKeyIndex', Uint8Array, HISTORY_SLOTS],
+  ['historyKind', Uint8Array, HISTORY_SLOTS],
+  ['wheelSec', Int32Array, 1],
+  ['wheelNext', Int32Array, 1],
+  ['wheelPrev', Int32Array, 1],
+  ['freeSlots', Int32Array, 1],
+] as const satisfies ReadonlyArray<readonly [string, TypedArrayType, number]>;
+
+type StoreFieldName = (typeof STORE_FIELDS)[number][0];
+
+function align8(bytes: number): number {
+  return Math.ceil(bytes / 8) * 8;
 }
 
 /** The arrays, a free list of slots, and the names behind the small indexes (timeout keys, services). */
 export class FlowStore {
   capacity: number;
-  firstUs: Float64Array;
-  lastUs: Float64Array;
-  expiresUs: Float64Array;
-  stateCreatedUs: Float64Array;
-  maxGapUs: Float64Array;
-  firstFrame: Float64Array;
-  lastFrame: Float64Array;
-  id: Uint32Array;
-  deniedPackets: Uint32Array;
-  windowPackets: Uint32Array;
-  keyA0: Uint32Array;
-  keyA1: Uint32Array;
-  keyA2: Uint32Array;
-  keyA3: Uint32Array;
-  keyB0: Uint32Array;
-  keyB1: Uint32Array;
-  keyB2: Uint32Array;
-  keyB3: Uint32Array;
-  portA: Uint16Array;
-  portB: Uint16Array;
-  hash: Int32Array;
-  peerStateA: Uint8Array;
-  peerStateB: Uint8Array;
-  aPackets: Uint32Array;
-  aPayloadBytes: Float64Array;
-  aIpBytes: Float64Array;
-  aWireBytes: Float64Array;
-  aFirstUs: Float64Array;
-  aLastUs: Float64Array;
-  bPackets: Uint32Array;
-  bPayloadBytes: Float64Array;
-  bIpBytes: Float64Array;
-  bWireBytes: Float64Array;
-  bFirstUs: Float64Array;
-  bLastUs: Float64Array;
-  ipVersion: Uint8Array;
-  localSide: Uint8Array;
-  opener: Uint8Array;
-  hasState: Uint8Array;
-  seenReply: Uint8Array;
-  serviceBy: Uint8Array;
-  timeoutKeyIndex: Uint8Array;
-  serviceIndex: Uint16Array;
-  historyCount: Uint8Array;
-  historyAtUs: Float64Array;
-  historyKeyIndex: Uint8Array;
-  historyKind: Uint8Array;
+  firstUs!: Float64Array;
+  lastUs!: Float64Array;
+  expiresUs!: Float64Array;
+  stateCreatedUs!: Float64Array;
+  maxGapUs!: Float64Array;
+  firstFrame!: Float64Array;
+  lastFrame!: Float64Array;
+  id!: Uint32Array;
+  deniedPackets!: Uint32Array;
+  windowPackets!: Uint32Array;
+  keyA0!: Uint32Array;
+  keyA1!: Uint32Array;
+  keyA2!: Uint32Array;
+  keyA3!: Uint32Array;
+  keyB0!: Uint32Array;
+  keyB1!: Uint32Array;
+  keyB2!: Uint32Array;
+  keyB3!: Uint32Array;
+  portA!: Uint16Array;
+  portB!: Uint16Array;
+  hash!: Int32Array;
+  peerStateA!: Uint8Array;
+  peerStateB!: Uint8Array;
+  aPackets!: Uint32Array;
+  aPayloadBytes!: Float64Array;
+  aIpBytes!: Float64Array;
+  aWireBytes!: Float64Array;
+  aFirstUs!: Float64Array;
+  aLastUs!: Float64Array;
+  bPackets!: Uint32Array;
+  bPayloadBytes!: Float64Array;
+  bIpBytes!: Float64Array;
+  bWireBytes!: Float64Array;
+  bFirstUs!: Float64Array;
+  bLastUs!: Float64Array;
+  ipVersion!: Uint8Array;
+  localSide!: Uint8Array;
+  opener!: Uint8Array;
+  hasState!: Uint8Array;
+  seenReply!: Uint8Array;
+  serviceBy!: Uint8Array;
+  timeoutKeyIndex!: Uint8Array;
+  serviceIndex!: Uint16Array;
+  historyCount!: Uint8Array;
+  historyAtUs!: Float64Array;
+  historyKeyIndex!: Uint8Array;
+  historyKind!: Uint8Array;
   /**
    * The table's timing wheel as doubly linked lists through the flows (no array entry or object per flow): the
    * second of the wheel slot holding the flow (-1: in none) and its neighbours there (-1: none).
    */
-  wheelSec: Int32Array;
-  wheelNext: Int32Array;
-  wheelPrev: Int32Array;
+  wheelSec!: Int32Array;
+  wheelNext!: Int32Array;
+  wheelPrev!: Int32Array;
   /** History entries per flow (`HISTORY_SLOTS`) and the names of `historyKind` values, for writers of records. */
   readonly historySlots = HISTORY_SLOTS;
   readonly eventKinds: readonly StateEvent['event'][] = EVENT_KINDS;
@@ -98,7 +159,7 @@ export class FlowStore {
   endingIndex = -1;
   endingUs = -1;
   endingReason: FlowEndReason | undefined = undefined;
-  private freeSlots: Int32Array;
+  private freeSlots!: Int32Array;
   private freeCount = 0;
   private nextUnused = 0;
 
@@ -110,57 +171,7 @@ export class FlowStore {
     this.capacity = capacity;
     this.keyNames = keyNames;
     this.timeoutUsByKeyIndex = timeoutUsByKeyIndex;
-    this.firstUs = new Float64Array(capacity);
-    this.lastUs = new Float64Array(capacity);
-    this.expiresUs = new Float64Array(capacity);
-    this.stateCreatedUs = new Float64Array(capacity);
-    this.maxGapUs = new Float64Array(capacity);
-    this.firstFrame = new Float64Array(capacity);
-    this.lastFrame = new Float64Array(capacity);
-    this.id = new Uint32Array(capacity);
-    this.deniedPackets = new Uint32Array(capacity);
-    this.windowPackets = new Uint32Array(capacity);
-    this.keyA0 = new Uint32Array(capacity);
-    this.keyA1 = new Uint32Array(capacity);
-    this.keyA2 = new Uint32Array(capacity);
-    this.keyA3 = new Uint32Array(capacity);
-    this.keyB0 = new Uint32Array(capacity);
-    this.keyB1 = new Uint32Array(capacity);
-    this.keyB2 = new Uint32Array(capacity);
-    this.keyB3 = new Uint32Array(capacity);
-    this.portA = new Uint16Array(capacity);
-    this.portB = new Uint16Array(capacity);
-    this.hash = new Int32Array(capacity);
-    this.peerStateA = new Uint8Array(capacity);
-    this.peerStateB = new Uint8Array(capacity);
-    this.aPackets = new Uint32Array(capacity);
-    this.aPayloadBytes = new Float64Array(capacity);
-    this.aIpBytes = new Float64Array(capacity);
-    this.aWireBytes = new Float64Array(capacity);
-    this.aFirstUs = new Float64Array(capacity);
-    this.aLastUs = new Float64Array(capacity);
-    this.bPackets = new Uint32Array(capacity);
-    this.bPayloadBytes = new Float64Array(capacity);
-    this.bIpBytes = new Float64Array(capacity);
-    this.bWireBytes = new Float64Array(capacity);
-    this.bFirstUs = new Float64Array(capacity);
-    this.bLastUs = new Float64Array(capacity);
-    this.ipVersion = new Uint8Array(capacity);
-    this.localSide = new Uint8Array(capacity);
-    this.opener = new Uint8Array(capacity);
-    this.hasState = new Uint8Array(capacity);
-    this.seenReply = new Uint8Array(capacity);
-    this.serviceBy = new Uint8Array(capacity);
-    this.timeoutKeyIndex = new Uint8Array(capacity);
-    this.serviceIndex = new Uint16Array(capacity);
-    this.historyCount = new Uint8Array(capacity);
-    this.historyAtUs = new Float64Array(capacity * HISTORY_SLOTS);
-    this.historyKeyIndex = new Uint8Array(capacity * HISTORY_SLOTS);
-    this.historyKind = new Uint8Array(capacity * HISTORY_SLOTS);
-    this.wheelSec = new Int32Array(capacity);
-    this.wheelNext = new Int32Array(capacity);
-    this.wheelPrev = new Int32Array(capacity);
-    this.freeSlots = new Int32Array(capacity);
+    this.allocateArrays(capacity);
   }
 
   /** A slot for a new flow, every field reset. */
@@ -268,58 +279,34 @@ export class FlowStore {
   }
 
   private grow(capacity: number): void {
-    this.firstUs = grown(this.firstUs, capacity);
-    this.lastUs = grown(this.lastUs, capacity);
-    this.expiresUs = grown(this.expiresUs, capacity);
-    this.stateCreatedUs = grown(this.stateCreatedUs, capacity);
-    this.maxGapUs = grown(this.maxGapUs, capacity);
-    this.firstFrame = grown(this.firstFrame, capacity);
-    this.lastFrame = grown(this.lastFrame, capacity);
-    this.id = grown(this.id, capacity);
-    this.deniedPackets = grown(this.deniedPackets, capacity);
-    this.windowPackets = grown(this.windowPackets, capacity);
-    this.keyA0 = grown(this.keyA0, capacity);
-    this.keyA1 = grown(this.keyA1, capacity);
-    this.keyA2 = grown(this.keyA2, capacity);
-    this.keyA3 = grown(this.keyA3, capacity);
-    this.keyB0 = grown(this.keyB0, capacity);
-    this.keyB1 = grown(this.keyB1, capacity);
-    this.keyB2 = grown(this.keyB2, capacity);
-    this.keyB3 = grown(this.keyB3, capacity);
-    this.portA = grown(this.portA, capacity);
-    this.portB = grown(this.portB, capacity);
-    this.hash = grown(this.hash, capacity);
-    this.peerStateA = grown(this.peerStateA, capacity);
-    this.peerStateB = grown(this.peerStateB, capacity);
-    this.aPackets = grown(this.aPackets, capacity);
-    this.aPayloadBytes = grown(this.aPayloadBytes, capacity);
-    this.aIpBytes = grown(this.aIpBytes, capacity);
-    this.aWireBytes = grown(this.aWireBytes, capacity);
-    this.aFirstUs = grown(this.aFirstUs, capacity);
-    this.aLastUs = grown(this.aLastUs, capacity);
-    this.bPackets = grown(this.bPackets, capacity);
-    this.bPayloadBytes = grown(this.bPayloadBytes, capacity);
-    this.bIpBytes = grown(this.bIpBytes, capacity);
-    this.bWireBytes = grown(this.bWireBytes, capacity);
-    this.bFirstUs = grown(this.bFirstUs, capacity);
-    this.bLastUs = grown(this.bLastUs, capacity);
-    this.ipVersion = grown(this.ipVersion, capacity);
-    this.localSide = grown(this.localSide, capacity);
-    this.opener = grown(this.opener, capacity);
-    this.hasState = grown(this.hasState, capacity);
-    this.seenReply = grown(this.seenReply, capacity);
-    this.serviceBy = grown(this.serviceBy, capacity);
-    this.timeoutKeyIndex = grown(this.timeoutKeyIndex, capacity);
-    this.serviceIndex = grown(this.serviceIndex, capacity);
-    this.historyCount = grown(this.historyCount, capacity);
-    this.historyAtUs = grown(this.historyAtUs, capacity * HISTORY_SLOTS);
-    this.historyKeyIndex = grown(this.historyKeyIndex, capacity * HISTORY_SLOTS);
-    this.historyKind = grown(this.historyKind, capacity * HISTORY_SLOTS);
-    this.wheelSec = grown(this.wheelSec, capacity);
-    this.wheelNext = grown(this.wheelNext, capacity);
-    this.wheelPrev = grown(this.wheelPrev, capacity);
-    this.freeSlots = grown(this.freeSlots, capacity);
+    const old = STORE_FIELDS.map(([name]) => this.arrays[name]);
+    this.allocateArrays(capacity);
+    STORE_FIELDS.forEach(([name], i) => this.arrays[name].set(old[i]!));
     this.capacity = capacity;
+  }
+
+  /**
+   * Every field's array for `capacity` flows, as views into ONE ArrayBuffer. Fifty separate arrays per growth left
+   * malloc's heap fragmented once they were freed (glibc raises its mmap threshold to the size of what it frees, so
+   * the next megabyte-sized arrays came from the heap and stayed resident: ~25 MiB with 240k flows alive). One buffer
+   * of tens of MiB is always mapped on its own and given back whole.
+   */
+  private allocateArrays(capacity: number): void {
+    let bytes = 0;
+    for (const [, Type, perFlow] of STORE_FIELDS) bytes = align8(bytes) + Type.BYTES_PER_ELEMENT * capacity * perFlow;
+    const buffer = new ArrayBuffer(align8(bytes));
+    let offset = 0;
+    const arrays = this.arrays;
+    for (const [name, Type, perFlow] of STORE_FIELDS) {
+      offset = align8(offset);
+      arrays[name] = new Type(buffer, offset, capacity * perFlow);
+      offset += Type.BYTES_PER_ELEMENT * capacity * perFlow;
+    }
+  }
+
+  /** The fields by name (the same objects as the named properties). */
+  private get arrays(): Record<StoreFieldName, TypedArray> {
+    return this as unknown as Record<StoreFieldName, TypedArray>;
   }
 }
 

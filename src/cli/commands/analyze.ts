@@ -44,7 +44,7 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
   };
   // --format json and ndjson are written as the replay goes (flows in the order they end) through one byte writer,
   // so memory stays bounded by the live flows; json's denials wait for the end in memory, then in a temporary file
-  // past a few MiB (DeferredBytes).
+  // past 1 MiB (DeferredBytes).
   const out = new JsonBytes(io.stdout);
   const deferred = new DeferredBytes();
   const deniedOut = new JsonBytes(deferred);
