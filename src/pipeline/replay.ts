@@ -6,7 +6,7 @@
  */
 import { readCapture, type CaptureSource, type CaptureSummary } from '../capture/index.js';
 import { formatAddress, formatIpv4Number, isGroupAddressText } from '../address.js';
-import { guessService } from '../decode/app/fingerprint.js';
+import { guessService, type ServiceGuess } from '../decode/app/fingerprint.js';
 import { PacketDecoder } from '../decode/packet.js';
 import { countPacket, createPacketStats } from '../decode/stats.js';
 import { LocalSide } from '../flow/local.js';
@@ -116,6 +116,8 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     }
     if (tsUs > lastUs) lastUs = tsUs;
     udpPackets++;
+    // The packet's service guess is the same for every table: made once, when the first table asks.
+    let guess: ServiceGuess | undefined;
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
       table.advance(tsUs);
@@ -123,7 +125,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
       if (onObservation !== undefined) onObservation(i, table, pkt, tsUs);
       const flow = table.last.flow;
       if (flow !== undefined && flow.serviceBy !== 'payload' && flow.totalPackets <= FINGERPRINT_PACKETS) {
-        const guess = guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort);
+        guess ??= guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort);
         if (guess.by === 'payload' || (flow.serviceBy === '' && guess.by === 'port')) {
           flow.service = guess.service;
           flow.serviceBy = guess.by;
