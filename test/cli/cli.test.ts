@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCliCaptured, spawnCli } from '../helpers/cli.js';
 
@@ -121,5 +122,22 @@ describe('the built binary', () => {
     const result = spawnCli(['packets', '-'], readFileSync(PFLOG));
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/en0 in rule 0\/match: block 198\.51\.100\.7\.1194 > 192\.168\.1\.10\.51234: UDP, length 60/);
+  });
+
+  it('reads standard input redirected from a file like the file (the fast path), from where stdin stands', () => {
+    const file = join(REPO_ROOT, 'fixtures/pcap/openvpn-idle.pcap');
+    const bin = join(REPO_ROOT, 'bin/udptrack.js');
+    const run = (shell: string): string => {
+      const result = spawnSync('sh', ['-c', shell, 'sh', process.execPath, bin, file], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', NO_COLOR: '1' } });
+      expect(result.status, result.stderr).toBe(0);
+      return result.stdout;
+    };
+    const fromFile = run('"$1" "$2" analyze --format json "$3"').replace(/"file": ".*"/, '"file": "-"');
+    expect(run('"$1" "$2" analyze --format json - < "$3"')).toBe(fromFile);
+    expect(run('cat "$3" | "$1" "$2" analyze --format json -')).toBe(fromFile);
+    // Standard input already advanced past 10 bytes: reading goes on from there, so the magic is not found.
+    const skipped = spawnSync('sh', ['-c', '{ head -c 10 >/dev/null; "$1" "$2" analyze -; } < "$3"', 'sh', process.execPath, bin, file], { encoding: 'utf8' });
+    expect(skipped.status).toBe(2);
+    expect(skipped.stderr).toMatch(/not a capture file/);
   });
 });
