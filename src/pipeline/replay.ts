@@ -79,8 +79,10 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     options.localNetworks !== undefined && options.localNetworks.length > 0
       ? new LocalSide('option', 'given with --local', options.localNetworks)
       : undefined;
-  let firstUs = -1;
-  let lastUs = -1;
+  // Packet times in an object, not `let`s the closures below share: a double stored into a closure's context is a
+  // new heap number each time (one per packet: most of the replay's scavenges, issue 7); an object field holding
+  // doubles is updated in place.
+  const span = { firstUs: -1, lastUs: -1 };
   let udpPackets = 0;
   const lookahead: CaptureRecord[] = [];
   let lookaheadBytes = 0;
@@ -110,11 +112,11 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     if (pkt.issue !== null && pkt.issue.kind === 'invalid') return;
     const rec = pkt.record;
     const tsUs = rec.tsSec * 1_000_000 + Math.floor(rec.tsNsec / 1000);
-    if (firstUs < 0) {
-      firstUs = tsUs;
+    if (span.firstUs < 0) {
+      span.firstUs = tsUs;
       events.onFirstPacket?.(tsUs);
     }
-    if (tsUs > lastUs) lastUs = tsUs;
+    if (tsUs > span.lastUs) span.lastUs = tsUs;
     udpPackets++;
     // The packet's service guess is the same for every table: made once, when the first table asks.
     let guess: ServiceGuess | undefined;
@@ -138,7 +140,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
   const replayIcmpError = (pkt: DecodedPacket): void => {
     const rec = pkt.record;
     const tsUs = rec.tsSec * 1_000_000 + Math.floor(rec.tsNsec / 1000);
-    if (tsUs > lastUs) lastUs = tsUs;
+    if (tsUs > span.lastUs) span.lastUs = tsUs;
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
       table.advance(tsUs);
@@ -187,7 +189,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
       if (wait !== undefined) await wait;
     }
   }
-  return { capture, stats, local: local!, tables, firstUs, lastUs, udpPackets };
+  return { capture, stats, local: local!, tables, firstUs: span.firstUs, lastUs: span.lastUs, udpPackets };
 }
 
 /** Both observers of every event, `first` before `second`; `first` alone when there is no second. */

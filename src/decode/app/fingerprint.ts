@@ -57,14 +57,17 @@ const PORT_SERVICES: ReadonlyMap<number, ServiceName> = new Map<number, ServiceN
 ]);
 
 const NONE: ServiceGuess = { service: '', by: '' };
-const guessCache = new Map<string, ServiceGuess>();
+// One shared object per (service, by): keyed by the service in a map per `by`, so looking one up allocates nothing
+// (a `${service}/${by}` key was a string per packet fingerprinted: issue 7).
+const payloadGuesses = new Map<ServiceName, ServiceGuess>();
+const portGuesses = new Map<ServiceName, ServiceGuess>();
 
 function guess(service: ServiceName, by: 'payload' | 'port'): ServiceGuess {
-  const key = `${service}/${by}`;
-  let cached = guessCache.get(key);
+  const cache = by === 'payload' ? payloadGuesses : portGuesses;
+  let cached = cache.get(service);
   if (cached === undefined) {
     cached = { service, by };
-    guessCache.set(key, cached);
+    cache.set(service, cached);
   }
   return cached;
 }
@@ -77,6 +80,11 @@ export function guessService(data: Uint8Array, offset: number, lengthBytes: numb
   return byPort === undefined ? NONE : guess(byPort, 'port');
 }
 
+/** Either port is `port` (a plain function: a closure over the ports was an allocation per packet fingerprinted). */
+function either(sport: number, dport: number, port: number): boolean {
+  return sport === port || dport === port;
+}
+
 function u16(data: Uint8Array, o: number): number {
   return (data[o]! << 8) | data[o + 1]!;
 }
@@ -87,7 +95,6 @@ function u32(data: Uint8Array, o: number): number {
 function matchPayload(data: Uint8Array, o: number, n: number, sport: number, dport: number): ServiceName {
   if (n <= 0) return '';
   const b0 = data[o]!;
-  const either = (port: number): boolean => sport === port || dport === port;
   // DHCPv4 (RFC 2131): op 1/2, htype 1, hlen 6, magic cookie 63 82 53 63 at 236.
   if (n >= 240 && (b0 === 1 || b0 === 2) && data[o + 1] === 1 && data[o + 2] === 6 && u32(data, o + 236) === 0x63825363) return 'dhcp';
   // STUN (RFC 5389): top two bits 00, length multiple of 4, magic cookie 0x2112A442 at 4.
@@ -98,25 +105,25 @@ function matchPayload(data: Uint8Array, o: number, n: number, sport: number, dpo
     if ((b0 === 1 && n === 148) || (b0 === 2 && n === 92) || (b0 === 3 && n === 64) || (b0 === 4 && (n - 16) % 16 === 0)) return 'wireguard';
   }
   // IKE on 500, or on 4500 after the non-ESP marker (RFC 3948): version 0x20 (IKEv2) or 0x10 (IKEv1) at 17.
-  if (either(500) && n >= 28 && isIkeHeader(data, o, n)) return 'ike';
-  if (either(4500)) {
+  if (either(sport, dport, 500) && n >= 28 && isIkeHeader(data, o, n)) return 'ike';
+  if (either(sport, dport, 4500)) {
     if (n === 1 && b0 === 0xff) return 'ike'; // NAT-keepalive
     if (n >= 32 && u32(data, o) === 0 && isIkeHeader(data, o + 4, n - 4)) return 'ike';
     if (n >= 8 && u32(data, o) !== 0) return 'esp-in-udp';
   }
   // SSDP (UPnP): ASCII request lines.
   if (n >= 8 && (startsWith(data, o, n, 'M-SEARCH') || startsWith(data, o, n, 'NOTIFY * ') || startsWith(data, o, n, 'HTTP/1.1 '))) {
-    if (either(1900)) return 'ssdp';
+    if (either(sport, dport, 1900)) return 'ssdp';
   }
   // DNS family (RFC 1035 header, RFC 6762 mDNS, RFC 4795 LLMNR): plausible header and the port.
   if (n >= 12 && isDnsHeader(data, o)) {
-    if (either(5353)) return 'mdns';
-    if (either(5355)) return 'llmnr';
-    if (either(53)) return 'dns';
-    if (either(137)) return 'netbios-ns';
+    if (either(sport, dport, 5353)) return 'mdns';
+    if (either(sport, dport, 5355)) return 'llmnr';
+    if (either(sport, dport, 53)) return 'dns';
+    if (either(sport, dport, 137)) return 'netbios-ns';
   }
   // NTP (RFC 5905): 48-byte header, version 1..4, mode 1..5.
-  if (either(123) && n >= 48) {
+  if (either(sport, dport, 123) && n >= 48) {
     const version = (b0 >> 3) & 7;
     const mode = b0 & 7;
     if (version >= 1 && version <= 4 && mode >= 1 && mode <= 5) return 'ntp';
@@ -128,12 +135,12 @@ function matchPayload(data: Uint8Array, o: number, n: number, sport: number, dpo
     if (known && data[o + 5]! <= 20 && (version === 0 || (b0 & 0x40) !== 0)) return 'quic';
   }
   // DHCPv6 (RFC 8415) on 546/547.
-  if ((either(546) || either(547)) && n >= 4 && b0 >= 1 && b0 <= 13) return 'dhcpv6';
+  if ((either(sport, dport, 546) || either(sport, dport, 547)) && n >= 4 && b0 >= 1 && b0 <= 13) return 'dhcpv6';
   // OpenVPN (formats.md §7.1): a client hard reset (opcode 7 or 10, key id 0) has a recognisable layout;
   // other opcodes only count on the OpenVPN port, since one byte alone matches random data too often.
   const opcode = b0 >> 3;
   if ((opcode === 7 || opcode === 10) && (b0 & 7) === 0 && n >= 14 && isOpenvpnReset(data, o, n)) return 'openvpn';
-  if (either(1194) && opcode >= 3 && opcode <= 11) return 'openvpn';
+  if (either(sport, dport, 1194) && opcode >= 3 && opcode <= 11) return 'openvpn';
   return '';
 }
 
