@@ -128,6 +128,44 @@ describe.each([
   });
 });
 
+describe.each([
+  ['pcap', samplePcap()],
+  ['pcapng', samplePcapng()],
+])('%s: a throttle pauses reading without losing or reordering records', (name, bytes) => {
+  const oneShot = parseAll(bytes);
+
+  // A throttle that asks for a pause every time it is asked (every 256 records): the readers stop after the current
+  // record and the parser resumes from there once the promise settles (output backpressure, capture/read.ts).
+  const readThrottled = async (source: string | NodeJS.ReadableStream, bufferBytes?: number): Promise<{ records: RecordCopy[]; pauses: number; summary: unknown }> => {
+    const records: RecordCopy[] = [];
+    let pauses = 0;
+    const throttle = (): Promise<void> => {
+      pauses++;
+      return new Promise((resolve) => setTimeout(resolve, 1));
+    };
+    const summary = await readCapture(source, (rec) => records.push(copyRecord(rec)), { throttle, bufferBytes });
+    return { records, pauses, summary };
+  };
+
+  it('file path, default and 64-byte buffers', async () => {
+    const path = writeTemp(`throttle-${name}`, bytes);
+    for (const bufferBytes of [undefined, 64]) {
+      const read = await readThrottled(path, bufferBytes);
+      expect(read.records).toEqual(oneShot.records);
+      expect(read.summary).toEqual(oneShot.summary);
+      expect(read.pauses).toBe(Math.floor(oneShot.records.length / 256));
+    }
+  });
+
+  it('stream path, small chunks', async () => {
+    const path = writeTemp(`throttle-stream-${name}`, bytes);
+    const read = await readThrottled(createReadStream(path, { highWaterMark: 777 }));
+    expect(read.records).toEqual(oneShot.records);
+    expect(read.summary).toEqual(oneShot.summary);
+    expect(read.pauses).toBe(Math.floor(oneShot.records.length / 256));
+  });
+});
+
 describe('constant memory', () => {
   it('keeps a 1 MiB buffer over a 20 MiB input pushed in 64 KiB chunks', () => {
     const record = { tsSec: 1, tsFrac: 0, data: packetBytes(1400) };

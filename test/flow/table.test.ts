@@ -265,3 +265,44 @@ describe('timing wheel', () => {
     expect(ends).toEqual([['idle-timeout', 7200]]);
   });
 });
+
+describe('the end of input in steps', () => {
+  // The replay ends flows in steps of a few thousand at the end of input, waiting on output backpressure between
+  // them (pipeline/replay.ts): the steps must end exactly the flows finish() ends, in the same order and the same way.
+  const ended = (finishInSteps: boolean): string[] => {
+    const seen: string[] = [];
+    const table = new FlowTable({
+      profile: getProfile('pf'),
+      local: new LocalSide('option', 'test', [CLIENT]),
+      events: { onFlowEnd: (f) => seen.push(`${f.id} ${f.endReason} ${f.endUs} ${f.firstUs}`) },
+    });
+    // 3000 flows over 90 s, some answered, some only inbound (denied-only flows), all alive at the end or due in its
+    // last second.
+    for (let n = 0; n < 3000; n++) {
+      const t = (n * 30) / 1000;
+      const port = 20000 + n;
+      const steps = n % 3 === 2 ? [{ t, src: SERVER, sport: 1194, dst: CLIENT, dport: port }] : [{ t, src: CLIENT, sport: port, dst: SERVER, dport: 1194 }];
+      if (n % 3 === 1) steps.push({ t: t + 0.01, src: SERVER, sport: 1194, dst: CLIENT, dport: port });
+      for (const step of steps) {
+        const { pkt, tsUs } = udpPacket(step);
+        table.advance(tsUs);
+        table.observe(pkt, tsUs);
+      }
+    }
+    if (finishInSteps) {
+      let steps = 0;
+      while (table.finishSome(7)) steps++;
+      expect(steps).toBeGreaterThan(100);
+    } else {
+      table.finish();
+    }
+    expect(table.liveFlows).toBe(0);
+    return seen;
+  };
+
+  it('ends the same flows in the same order as finish()', () => {
+    const whole = ended(false);
+    expect(whole.length).toBeGreaterThan(2000);
+    expect(ended(true)).toEqual(whole);
+  });
+});
