@@ -5,6 +5,8 @@
  * generation and be copied by every scavenge on the way: issue 7).
  */
 
+import type { FlowStore } from './flow-store.js';
+
 /** What the table remembers of a state after it expired. */
 export interface ExpiredState {
   flowId: number;
@@ -118,10 +120,7 @@ export class ExpiredStates {
     packetsFromRemote: number,
     openedByLocal: boolean,
   ): void {
-    const slot = this.next;
-    this.next = slot + 1 === this.capacity ? 0 : slot + 1;
-    if (this.stored === this.capacity) this.unindex(slot);
-    else this.stored++;
+    const slot = this.claimSlot();
     const w = slot * KEY_WORDS;
     const words = this.keyWords;
     words[w] = key.keyA0;
@@ -143,16 +142,73 @@ export class ExpiredStates {
     this.packetsFromLocal[slot] = packetsFromLocal;
     this.packetsFromRemote[slot] = packetsFromRemote;
     this.flags[slot] = openedByLocal ? 1 : 0;
-    // Index it: an entry for the same key now points at this newer state; else take the first free place.
+    this.indexSlot(slot);
+  }
+
+  /**
+   * Remember flow slot `f` of a table's store as its state expires, read straight from the store: the flow table
+   * calls this for every expiry (ten tables in simulate), and passing its fields as arguments boxed the doubles and
+   * copied the key through a scratch object first (issue 7).
+   */
+  rememberFlow(store: FlowStore, f: number): void {
+    const slot = this.claimSlot();
+    const w = slot * KEY_WORDS;
+    const words = this.keyWords;
+    words[w] = store.keyA0[f]!;
+    words[w + 1] = store.keyA1[f]!;
+    words[w + 2] = store.keyA2[f]!;
+    words[w + 3] = store.keyA3[f]!;
+    words[w + 4] = store.keyB0[f]!;
+    words[w + 5] = store.keyB1[f]!;
+    words[w + 6] = store.keyB2[f]!;
+    words[w + 7] = store.keyB3[f]!;
+    this.ports[slot] = ((store.portA[f]! << 16) | store.portB[f]!) >>> 0;
+    this.ipVersions[slot] = store.ipVersion[f] === 6 ? 6 : 4;
+    this.hashes[slot] = store.hash[f]!;
+    this.flowIds[slot] = store.id[f]!;
+    this.lastUs[slot] = store.lastUs[f]!;
+    this.expiresUs[slot] = store.expiresUs[f]!;
+    this.timeoutUs[slot] = store.timeoutUsOf(f);
+    this.timeoutKeyIndexes[slot] = this.keyIndexOf(store.timeoutKeyName(f));
+    const side = store.localSide[f]!; // 0 none, 1 a, 2 b
+    const aPackets = store.aPackets[f]!;
+    const bPackets = store.bPackets[f]!;
+    this.packetsFromLocal[slot] = side === 0 ? 0 : side === 1 ? aPackets : bPackets;
+    this.packetsFromRemote[slot] = side === 0 ? 0 : side === 1 ? bPackets : aPackets;
+    this.flags[slot] = side !== 0 && side - 1 === store.opener[f] ? 1 : 0;
+    this.indexSlot(slot);
+  }
+
+  /** The ring slot for the next state (the oldest one's, unindexed, once the ring is full). */
+  private claimSlot(): number {
+    const slot = this.next;
+    this.next = slot + 1 === this.capacity ? 0 : slot + 1;
+    if (this.stored === this.capacity) this.unindex(slot);
+    else this.stored++;
+    return slot;
+  }
+
+  /** Index ring slot `slot`: an entry for the same key now points at this newer state; else the first free place. */
+  private indexSlot(slot: number): void {
     const index = this.index;
     const mask = this.indexMask;
-    for (let i = key.hash & mask; ; i = (i + 1) & mask) {
+    const hash = this.hashes[slot]!;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
       const entry = index[i]!;
-      if (entry === 0 || this.sameKey(entry - 1, key)) {
+      if (entry === 0 || this.sameSlotKey(entry - 1, slot)) {
         index[i] = slot + 1;
         return;
       }
     }
+  }
+
+  private sameSlotKey(a: number, b: number): boolean {
+    if (this.hashes[a] !== this.hashes[b] || this.ports[a] !== this.ports[b] || this.ipVersions[a] !== this.ipVersions[b]) return false;
+    const words = this.keyWords;
+    const wa = a * KEY_WORDS;
+    const wb = b * KEY_WORDS;
+    for (let k = 0; k < KEY_WORDS; k++) if (words[wa + k] !== words[wb + k]) return false;
+    return true;
   }
 
   /** Drop the index entry of a ring slot about to be reused (none when a newer state of its key replaced it). */

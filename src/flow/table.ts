@@ -683,22 +683,7 @@ export class FlowTable {
   }
 
   private rememberExpired(flow: FlowRecord): void {
-    const s = this.store;
-    const f = flow.index;
-    const aPackets = s.aPackets[f]!;
-    const bPackets = s.bPackets[f]!;
-    const side = s.localSide[f]!; // 0 none, 1 a, 2 b
-    this.recentExpired.remember(
-      this.keyOf(f, flow.hash),
-      s.id[f]!,
-      s.lastUs[f]!,
-      s.expiresUs[f]!,
-      flow.timeoutKey,
-      s.timeoutUsOf(f),
-      side === 0 ? 0 : side === 1 ? aPackets : bPackets,
-      side === 0 ? 0 : side === 1 ? bPackets : aPackets,
-      side !== 0 && side - 1 === s.opener[f],
-    );
+    this.recentExpired.rememberFlow(this.store, flow.index);
   }
 
   /** The key of flow slot `f` in the reused scratch object (read from the arrays, not through the handle). */
