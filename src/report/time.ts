@@ -91,9 +91,24 @@ export function writeIsoFromUs(out: Uint8Array, pos: number, tsUs: number): numb
     return pos;
   }
   if (sec !== cachedSecond) {
-    const text = isoSecond(sec);
-    for (let i = 0; i < 19; i++) cachedSecondBytes[i] = text.charCodeAt(i);
-    cachedSecondBytes[19] = 0x2e; // '.'
+    const day = Math.floor(sec / SEC_PER_DAY);
+    if (day === Math.floor(cachedSecond / SEC_PER_DAY)) {
+      // Same day (a flow's first, last and expiry times usually are): only HH:MM:SS changes, as digits.
+      const ofDay = sec - day * SEC_PER_DAY;
+      const hour = (ofDay / 3600) | 0;
+      const minute = ((ofDay - hour * 3600) / 60) | 0;
+      const second = ofDay - hour * 3600 - minute * 60;
+      cachedSecondBytes[11] = ZERO + ((hour / 10) | 0);
+      cachedSecondBytes[12] = ZERO + (hour % 10);
+      cachedSecondBytes[14] = ZERO + ((minute / 10) | 0);
+      cachedSecondBytes[15] = ZERO + (minute % 10);
+      cachedSecondBytes[17] = ZERO + ((second / 10) | 0);
+      cachedSecondBytes[18] = ZERO + (second % 10);
+    } else {
+      const text = isoSecond(sec);
+      for (let i = 0; i < 19; i++) cachedSecondBytes[i] = text.charCodeAt(i);
+      cachedSecondBytes[19] = 0x2e; // '.'
+    }
     cachedSecond = sec;
   }
   for (let i = 0; i < 20; i++) out[pos + i] = cachedSecondBytes[i]!;

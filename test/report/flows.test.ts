@@ -95,6 +95,21 @@ describe('JsonBytes', () => {
     }
   });
 
+  it('writes timestamps exactly as formatIsoFromUs, whatever the order they come in (the cached second and day)', () => {
+    let seed = 5;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const times: number[] = [];
+    let t = 1_717_200_000_000_000;
+    for (let i = 0; i < 30_000; i++) {
+      // Mostly small steps either way (same second, same minute, same day), sometimes days or years away.
+      const r = random();
+      t += r < 0.6 ? Math.floor((random() - 0.4) * 120e6) : r < 0.9 ? Math.floor((random() - 0.5) * 86_400e6) : Math.floor((random() - 0.5) * 4e14);
+      if (t < 0) t = Math.floor(random() * 2e15);
+      times.push(t);
+    }
+    expect(written((out) => times.forEach((us) => (out.reserve(RECORD_ROOM_BYTES), out.isoString(us))), 4096)).toBe(times.map((us) => `"${formatIsoFromUs(us)}"`).join(''));
+  });
+
   it('writes timestamps, addresses and strings across chunk edges', () => {
     const us = [0, 1, 999_999, 1_717_200_000_123_456, 951_782_400_000_000, 253_402_300_800_000_000, -1_500_000, 1.5];
     expect(written((out) => us.forEach((t) => (out.reserve(RECORD_ROOM_BYTES), out.isoString(t))), 40)).toBe(us.map((t) => `"${formatIsoFromUs(t)}"`).join(''));
