@@ -319,9 +319,11 @@ function writeAddress(out: JsonBytes, addr: Uint8Array, version: 4 | 6): void {
   else out.string(formatAddress(addr, 0, 6));
 }
 
-/** `JSON.stringify(buildDenialJson(denial))` as bytes; `head` as for writeFlowJson. */
-export function writeDenialJson(out: JsonBytes, denial: Denial, head: Uint8Array = DENIAL_HEAD): void {
-  out.reserve(RECORD_ROOM_BYTES);
+/**
+ * The packet a denial is about (PacketRefJson: frame, ts, src, sport, dst, dport) after `head`, as every denial record
+ * starts; the caller reserved room.
+ */
+export function writePacketRef(out: JsonBytes, denial: Denial, head: Uint8Array): void {
   out.piece(head);
   out.piece(K_FRAME);
   out.uint(denial.frame);
@@ -335,6 +337,12 @@ export function writeDenialJson(out: JsonBytes, denial: Denial, head: Uint8Array
   writeAddress(out, denial.dst, denial.ipVersion);
   out.piece(K_DPORT);
   out.uint(denial.dstPort);
+}
+
+/** `JSON.stringify(buildDenialJson(denial))` as bytes; `head` as for writeFlowJson. */
+export function writeDenialJson(out: JsonBytes, denial: Denial, head: Uint8Array = DENIAL_HEAD): void {
+  out.reserve(RECORD_ROOM_BYTES);
+  writePacketRef(out, denial, head);
   out.piece(K_FLOW);
   out.uint(denial.flowId);
   out.piece(K_VERDICT);
@@ -381,15 +389,22 @@ export function writeDenialJson(out: JsonBytes, denial: Denial, head: Uint8Array
   out.piece(CLOSE);
 }
 
-/** The JSON record of a denial. */
-export function buildDenialJson(denial: Denial): DenialJson {
-  const out: DenialJson = {
+/** The packet a denial is about, as every denial record starts (the readable reference of writePacketRef). */
+export function packetRefJson(denial: Denial): PacketRefJson {
+  return {
     frame: denial.frame,
     ts: formatIsoFromUs(denial.tsUs),
     src: formatAddress(denial.src, 0, denial.ipVersion),
     sport: denial.srcPort,
     dst: formatAddress(denial.dst, 0, denial.ipVersion),
     dport: denial.dstPort,
+  };
+}
+
+/** The JSON record of a denial. */
+export function buildDenialJson(denial: Denial): DenialJson {
+  const out: DenialJson = {
+    ...packetRefJson(denial),
     flow: denial.flowId,
     verdict: denial.verdict,
     reason: denial.reason,

@@ -2,14 +2,12 @@
  * `simulate` reports: per profile the denied inbound packets and the flows broken; the sweep table with the
  * smallest clean value; keepalive advice for long-lived flows.
  */
-import { formatAddress } from '../address.js';
 import type { Denial } from '../flow/table.js';
 import type { PacketStats } from '../types.js';
 import type { LocalJson } from './analyze.js';
-import type { PacketRefJson } from './flows.js';
+import { packetRefJson, writePacketRef, type PacketRefJson } from './flows.js';
 import { asciiBytes, type JsonBytes, RECORD_ROOM_BYTES } from './json-bytes.js';
 import type { JsonRecordList } from './json-layout.js';
-import { formatIsoFromUs } from './time.js';
 import { renderIgnoredLine } from './stats.js';
 import { renderKeyValues, renderTable } from './table.js';
 
@@ -21,24 +19,10 @@ export interface SimulatedDenialJson extends PacketRefJson {
 
 /** A denial as simulate lists it (the readable reference of writeSimulatedDenialJson). */
 export function buildSimulatedDenialJson(denial: Denial): SimulatedDenialJson {
-  return {
-    frame: denial.frame,
-    ts: formatIsoFromUs(denial.tsUs),
-    src: formatAddress(denial.src, 0, denial.ipVersion),
-    sport: denial.srcPort,
-    dst: formatAddress(denial.dst, 0, denial.ipVersion),
-    dport: denial.dstPort,
-    verdict: denial.verdict,
-    reason: denial.reason,
-  };
+  return { ...packetRefJson(denial), verdict: denial.verdict, reason: denial.reason };
 }
 
-const K_FRAME = asciiBytes('{"frame":');
-const K_TS = asciiBytes(',"ts":');
-const K_SRC = asciiBytes(',"src":');
-const K_SPORT = asciiBytes(',"sport":');
-const K_DST = asciiBytes(',"dst":');
-const K_DPORT = asciiBytes(',"dport":');
+const HEAD = asciiBytes('{');
 const K_VERDICT = asciiBytes(',"verdict":');
 const K_REASON = asciiBytes(',"reason":');
 const CLOSE = asciiBytes('}');
@@ -46,20 +30,7 @@ const CLOSE = asciiBytes('}');
 /** `JSON.stringify(buildSimulatedDenialJson(denial))` as bytes (test/report/flows.test.ts keeps them equal). */
 export function writeSimulatedDenialJson(out: JsonBytes, denial: Denial): void {
   out.reserve(RECORD_ROOM_BYTES);
-  out.piece(K_FRAME);
-  out.uint(denial.frame);
-  out.piece(K_TS);
-  out.isoString(denial.tsUs);
-  out.piece(K_SRC);
-  if (denial.ipVersion === 4) out.ipv4String(((denial.src[0]! << 24) | (denial.src[1]! << 16) | (denial.src[2]! << 8) | denial.src[3]!) >>> 0);
-  else out.string(formatAddress(denial.src, 0, 6));
-  out.piece(K_SPORT);
-  out.uint(denial.srcPort);
-  out.piece(K_DST);
-  if (denial.ipVersion === 4) out.ipv4String(((denial.dst[0]! << 24) | (denial.dst[1]! << 16) | (denial.dst[2]! << 8) | denial.dst[3]!) >>> 0);
-  else out.string(formatAddress(denial.dst, 0, 6));
-  out.piece(K_DPORT);
-  out.uint(denial.dstPort);
+  writePacketRef(out, denial, HEAD);
   out.piece(K_VERDICT);
   out.string(denial.verdict);
   out.piece(K_REASON);
