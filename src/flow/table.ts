@@ -252,6 +252,13 @@ export class FlowTable {
     this.scale = options.profile.family === 'pf' ? pfAdaptiveFactor(options.profile) : 1;
     this.lagUs = options.profile.family === 'pf' ? (options.profile.timeoutsUs['interval'] ?? 0) : 0;
     const keyNames = options.profile.keys.map((k) => k.name);
+    const keyIndex = (name: string): number => Math.max(0, keyNames.indexOf(name));
+    const family = options.profile.family;
+    this.initialKey = family === 'pf' ? keyIndex('udp.first') : family === 'conntrack' ? keyIndex('unreplied') : 0;
+    this.pfSingle = keyIndex('udp.single');
+    this.pfMultiple = keyIndex('udp.multiple');
+    this.unreplied = keyIndex('unreplied');
+    this.replied = keyIndex('replied');
     this.store = new FlowStore(
       keyNames,
       keyNames.map((name) => Math.round((options.profile.timeoutsUs[name] ?? 0) * this.scale)),
@@ -497,26 +504,22 @@ export class FlowTable {
     // pf: the opener becomes SINGLE, the peer NO_TRAFFIC, on udp.first (pf.c pf_test_rule → pf_create_state).
     flow.peerStateA = flow.opener === 'a' ? PF_SINGLE : PF_NO_TRAFFIC;
     flow.peerStateB = flow.opener === 'b' ? PF_SINGLE : PF_NO_TRAFFIC;
-    const key = this.initialKey();
-    this.setTimeout(flow, key, tsUs, 'created');
+    this.setTimeout(flow, this.initialKey, tsUs, 'created');
   }
 
-  private initialKey(): string {
-    switch (this.profile.family) {
-      case 'pf':
-        return 'udp.first';
-      case 'conntrack':
-        return 'unreplied';
-      case 'two-state':
-      case 'idle':
-        return this.profile.keys[0]!.name;
-    }
-  }
+  // The state machines name timeouts by their index in the profile's keys (the store's timeoutKeyIndex): every packet
+  // of every table picks one, and comparing and looking up key strings per packet showed in simulate's profile.
+  /** The key a new state starts on: pf udp.first, conntrack unreplied, else the profile's first key. */
+  private readonly initialKey: number;
+  private readonly pfSingle: number;
+  private readonly pfMultiple: number;
+  private readonly unreplied: number;
+  private readonly replied: number;
 
   private updateState(flow: FlowRecord, fromA: boolean, role: PacketRole, tsUs: number): void {
     const profile = this.profile;
     const fromOpener = (flow.opener === 'a') === fromA;
-    let key: string;
+    let key: number;
     switch (profile.family) {
       case 'pf': {
         // pf.c, UDP state update: the sender rises to at least SINGLE; a SINGLE receiver becomes MULTIPLE;
@@ -532,13 +535,13 @@ export class FlowTable {
           flow.peerStateB = sender;
           flow.peerStateA = receiver;
         }
-        key = flow.peerStateA === PF_MULTIPLE && flow.peerStateB === PF_MULTIPLE ? 'udp.multiple' : 'udp.single';
+        key = flow.peerStateA === PF_MULTIPLE && flow.peerStateB === PF_MULTIPLE ? this.pfMultiple : this.pfSingle;
         break;
       }
       case 'conntrack': {
         // nf_conntrack_udp_packet: replied (stream) timeout only once a reply was seen and the flow is older than
         // stream_ts (creation + 2 s); IPS_SEEN_REPLY is set after the reply itself is processed.
-        key = flow.seenReply && tsUs > flow.stateCreatedUs + this.profile.streamDelayUs ? 'replied' : 'unreplied';
+        key = flow.seenReply && tsUs > flow.stateCreatedUs + this.profile.streamDelayUs ? this.replied : this.unreplied;
         if (!fromOpener) flow.seenReply = true;
         break;
       }
@@ -547,11 +550,12 @@ export class FlowTable {
         const bPackets = this.store.bPackets[flow.index]!;
         const bothWays = aPackets > 0 && bPackets > 0;
         const packets = aPackets + bPackets;
-        key = bothWays && packets >= profile.establishAfterPackets ? profile.keys[1]!.name : profile.keys[0]!.name;
+        // profile.keys: [initial, established].
+        key = bothWays && packets >= profile.establishAfterPackets ? 1 : 0;
         break;
       }
       case 'idle':
-        key = profile.keys[0]!.name;
+        key = 0;
         break;
     }
     // RFC 4787 REQ-6: a NAT must refresh on outbound traffic; inbound refresh is optional and modelled off.
@@ -559,36 +563,23 @@ export class FlowTable {
     this.setTimeout(flow, key, tsUs, 'timeout-changed');
   }
 
-  private setTimeout(flow: FlowRecord, key: string, tsUs: number, event: 'created' | 'timeout-changed'): void {
-    const timeoutUs = this.scaledTimeoutUs(key);
+  /** Set the state's timeout to key index `key` from `tsUs`; a change of key is a state event. */
+  private setTimeout(flow: FlowRecord, key: number, tsUs: number, event: 'created' | 'timeout-changed'): void {
+    const store = this.store;
+    const timeoutUs = store.timeoutUsByKeyIndex[key]!;
     flow.expiresUs = tsUs + timeoutUs;
     // A shorter timeout (pf udp.first 60 s → udp.single 30 s) or an earlier packet time moves the expiry before the
     // slot the flow waits in: file it again, or its expiry would be reported up to the old timeout late.
     const f = flow.index;
-    const wheelSec = this.store.wheelSec[f]!;
+    const wheelSec = store.wheelSec[f]!;
     if (wheelSec >= 0 && Math.floor(this.dueUs(f) / US_PER_SEC) < wheelSec) this.fileInWheel(f);
     // The timeout is derived from the key (flow-store.ts timeoutUsOf): a new key is a new timeout.
-    if (event === 'created' || key !== flow.timeoutKey) {
-      flow.timeoutKey = key;
-      this.store.addEvent(flow.index, tsUs, event, this.store.keyIndexOf(key));
-      this.events.onStateEvent?.(flow, { atUs: tsUs, event, timeoutKey: key, timeoutUs });
+    if (event === 'created' || key !== store.timeoutKeyIndex[f]) {
+      store.timeoutKeyIndex[f] = key;
+      store.addEvent(f, tsUs, event, key);
+      this.events.onStateEvent?.(flow, { atUs: tsUs, event, timeoutKey: store.keyNames[key]!, timeoutUs });
     }
   }
-
-  /**
-   * The profile's timeout for `key` after pf's adaptive scaling. Every packet asks, so the last answer is kept:
-   * a profile has at most three state keys and the keys are interned constants (pointer compare).
-   */
-  private scaledTimeoutUs(key: string): number {
-    if (key === this.cachedKey) return this.cachedTimeoutUs;
-    const timeoutUs = Math.round((this.profile.timeoutsUs[key] ?? 0) * this.scale);
-    this.cachedKey = key;
-    this.cachedTimeoutUs = timeoutUs;
-    return timeoutUs;
-  }
-
-  private cachedKey = '';
-  private cachedTimeoutUs = 0;
 
   // --- flows ------------------------------------------------------------------------------------------------
 
