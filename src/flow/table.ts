@@ -182,6 +182,12 @@ export interface FlowTableOptions {
   events?: FlowTableEvents;
   /** How long a flow made only of denied packets is kept after its last packet (µs). Default 60 s. */
   deniedHoldUs?: number;
+  /**
+   * `packets`: keep per-direction packet counts and the last packet's time only (what the state machines, denials
+   * and expired-state memory use), for tables whose flows nobody reports — simulate's profile tables, ten per packet.
+   * Byte counters, per-direction times, the longest gap and the last frame then stay at their initial values.
+   */
+  trafficCounters?: 'full' | 'packets';
 }
 
 const PF_NO_TRAFFIC = 0;
@@ -213,6 +219,7 @@ export class FlowTable {
 
   private readonly events: FlowTableEvents;
   private readonly deniedHoldUs: number;
+  private readonly packetsOnly: boolean;
   private readonly lagUs: number;
   private readonly scale: number;
   // Hash index: hash slot → flow slot + 1 (0: empty), and the flow's key hash; capacity a power of two, load ≤ 1/2.
@@ -249,6 +256,7 @@ export class FlowTable {
     this.local = options.local;
     this.events = options.events ?? {};
     this.deniedHoldUs = options.deniedHoldUs ?? 60 * US_PER_SEC;
+    this.packetsOnly = options.trafficCounters === 'packets';
     this.scale = options.profile.family === 'pf' ? pfAdaptiveFactor(options.profile) : 1;
     this.lagUs = options.profile.family === 'pf' ? (options.profile.timeoutsUs['interval'] ?? 0) : 0;
     const keyNames = options.profile.keys.map((k) => k.name);
@@ -622,6 +630,12 @@ export class FlowTable {
   private account(flow: FlowRecord, pkt: DecodedPacket, fromA: boolean, tsUs: number): void {
     const s = this.store;
     const i = flow.index;
+    if (this.packetsOnly) {
+      if (fromA) s.aPackets[i] = s.aPackets[i]! + 1;
+      else s.bPackets[i] = s.bPackets[i]! + 1;
+      s.lastUs[i] = tsUs;
+      return;
+    }
     const payloadBytes = pkt.udpLenBytes >= 8 ? pkt.udpLenBytes - 8 : 0;
     if (fromA) {
       if (s.aPackets[i] === 0) s.aFirstUs[i] = tsUs;

@@ -48,6 +48,8 @@ export interface ReplayOptions {
   /** A second observer of the same events, called after `events` (the HTML timeline collector rides along here). */
   extraEvents?: ReplayEvents | undefined;
   onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  /** Which tables may keep packet counts only (FlowTableOptions.trafficCounters); all keep full counters by default. */
+  trafficCounters?: ((profileIndex: number) => 'full' | 'packets') | undefined;
   /** Output backpressure, asked between chunks (capture/read.ts ReadCaptureOptions.throttle). */
   throttle?: (() => Promise<void> | undefined) | undefined;
   /** Called for every record (progress counting). */
@@ -97,7 +99,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
       if (events.onFlowEnd) tableEvents.onFlowEnd = (flow) => events.onFlowEnd!(index, flow);
       if (events.onDenial) tableEvents.onDenial = (denial) => events.onDenial!(index, denial);
       if (events.onStateEvent) tableEvents.onStateEvent = (flow, event) => events.onStateEvent!(index, flow, event);
-      return new FlowTable({ profile, local: side, events: tableEvents });
+      return new FlowTable({ profile, local: side, events: tableEvents, trafficCounters: options.trafficCounters?.(index) ?? 'full' });
     });
   };
 

@@ -77,6 +77,9 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
     localNetworks: options.localNetworks,
     onProgress: options.onProgress,
     onPacket: options.onPacket,
+    // The profile tables' flows are never reported (only their denials and expiries count): packet counts suffice,
+    // unless the HTML timeline draws them. The observer table (last) feeds the keepalive advice: full counters.
+    trafficCounters: (index) => (index < variants.length && options.timeline === undefined ? 'packets' : 'full'),
     extraEvents: options.timeline?.replayEvents,
     events: {
       onDenial: (index, denial) => {
