@@ -220,6 +220,8 @@ export class FlowTable {
   private readonly events: FlowTableEvents;
   private readonly deniedHoldUs: number;
   private readonly packetsOnly: boolean;
+  /** Whether this table's flows are reported (trafficCounters 'full'): only then is a service guess worth making. */
+  readonly reportsFlows: boolean;
   private readonly lagUs: number;
   private readonly scale: number;
   // Hash index: hash slot → flow slot + 1 (0: empty), and the flow's key hash; capacity a power of two, load ≤ 1/2.
@@ -257,6 +259,7 @@ export class FlowTable {
     this.events = options.events ?? {};
     this.deniedHoldUs = options.deniedHoldUs ?? 60 * US_PER_SEC;
     this.packetsOnly = options.trafficCounters === 'packets';
+    this.reportsFlows = !this.packetsOnly;
     this.scale = options.profile.family === 'pf' ? pfAdaptiveFactor(options.profile) : 1;
     this.lagUs = options.profile.family === 'pf' ? (options.profile.timeoutsUs['interval'] ?? 0) : 0;
     const keyNames = options.profile.keys.map((k) => k.name);
