@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ByteSink } from '../report/json-bytes.js';
 
+/** The output could not be written (a full disk, an I/O error): one line on stderr and exit 2, like bad input. */
+export class OutputError extends Error {}
+
 /** A text sink with the little the commands need. */
 export interface CliIo {
   stdout: TextSink;
@@ -97,7 +100,11 @@ export class StreamSink implements TextSink {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') Atomics.wait(WAIT_CELL, 0, 0, 1);
         else if (code === 'EPIPE') this.isClosed = true;
-        else throw error;
+        else {
+          // Nothing more can be written: stop writing, and say so once (cli/program.ts runCli).
+          this.isClosed = true;
+          throw new OutputError(`cannot write ${this.fd === 1 ? 'standard output' : this.fd === 2 ? 'standard error' : 'output'}: ${(error as Error).message}`);
+        }
       }
     }
   }

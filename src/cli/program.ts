@@ -3,8 +3,8 @@
  * exit codes. The only importer of commander. `runCli(argv, io)` is what tests call; `main.ts` binds it to the
  * process.
  *
- * Exit codes: 0 ran to completion (damaged packets included); 1 a --fail-on condition held; 2 bad usage or an
- * unreadable input.
+ * Exit codes: 0 ran to completion (damaged packets included); 1 a --fail-on condition held; 2 bad usage, an
+ * unreadable input or unwritable output.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CaptureError, LittleSnitchParseError, LiveCaptureError, PROFILES, ProfileError, RulesInputError, describeTimeouts } from '../pipeline/errors.js';
@@ -17,7 +17,7 @@ import type { RulesCliOptions } from './commands/rules.js';
 import type { SimulateCliOptions } from './commands/simulate.js';
 import type { TailCliOptions } from './commands/tail.js';
 import { ExitError, UsageError } from './errors.js';
-import type { CliIo } from './io.js';
+import { OutputError, type CliIo } from './io.js';
 
 const VERSION = '0.1.0';
 
@@ -25,8 +25,9 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  ran to completion (damaged packets are counted, not fatal); tail: Ctrl-C or the end of its input
   1  a --fail-on condition held
-  2  bad usage, or an input that is not a readable capture; tail: no way to capture (no cap, no root, no such
-     interface), or the interface went away without --wait`;
+  2  bad usage, an input that is not a readable capture, or output that cannot be written (a full disk);
+     tail: no way to capture (no cap, no root, no such interface),
+     or the interface went away without --wait`;
 
 function buildProgram(io: CliIo): Command {
   const program = new Command();
@@ -313,7 +314,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     exitCode = exitCodeFor(error, io);
   }
-  await io.stdout.flush();
+  try {
+    await io.stdout.flush();
+  } catch (error) {
+    exitCode = exitCodeFor(error, io);
+  }
   await io.stderr.flush();
   return exitCode;
 }
@@ -337,6 +342,10 @@ function exitCodeFor(error: unknown, io: CliIo): number {
     return 2;
   }
   if (error instanceof UsageError || error instanceof RulesInputError) {
+    io.stderr.write(`udptrack: ${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof OutputError) {
     io.stderr.write(`udptrack: ${error.message}\n`);
     return 2;
   }

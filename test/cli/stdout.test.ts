@@ -5,7 +5,7 @@
  * document must still arrive whole and identical to the one written to a file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,5 +45,17 @@ describe('standard output', () => {
     const result = sh('{ "$1" "$2" analyze --format ndjson "$3"; echo "$?" > "$4"; } | head -c 1000 > /dev/null', process.execPath, BIN, capture, join(tmp, 'status'));
     expect(result.stderr).toBe('');
     expect(readFileSync(join(tmp, 'status'), 'utf8').trim()).toBe('0');
+  });
+
+  it('a full disk is one line on stderr and exit 2, never a stack trace', () => {
+    for (const args of [['analyze', '--format', 'json'], ['analyze'], ['packets']]) {
+      const result = spawnSync(process.execPath, [BIN, ...args, join(REPO_ROOT, 'fixtures/pcap/openvpn-idle.pcap')], {
+        encoding: 'utf8',
+        env: ENV,
+        stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
+      });
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr.trim().split('\n'), args.join(' ')).toEqual(['udptrack: cannot write standard output: ENOSPC: no space left on device, write']);
+    }
   });
 });
