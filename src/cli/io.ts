@@ -169,11 +169,8 @@ export class DeferredBytes implements ByteSink {
   private pendingBytes = 0;
   private fd: number | undefined;
   private path: string | undefined;
-  /** Bytes taken. */
-  totalBytes = 0;
 
   writeBytes(chunk: Uint8Array): boolean {
-    this.totalBytes += chunk.byteLength;
     if (this.fd !== undefined) {
       // Spilling already: straight to the file, and the writer may fill the chunk again (no dead chunks waiting for
       // a garbage collection: 10M packets wrote ~60 MB of denials).

@@ -201,11 +201,6 @@ export class FlowStore {
     this.freeSlots[this.freeCount++] = index;
   }
 
-  /** Slots in use. */
-  get used(): number {
-    return this.nextUnused - this.freeCount;
-  }
-
   /** The flow's timeout key ('' while it holds no state). */
   timeoutKeyName(index: number): string {
     return this.keyNames[this.timeoutKeyIndex[index]!] ?? '';

@@ -501,11 +501,6 @@ export class FlowTable {
   private finishing: number[] | undefined;
   private finishedUpTo = 0;
 
-  /** The timeout a flow's state would get now, for "what keepalive would have kept it" questions. */
-  timeoutFor(flow: FlowRecord): number {
-    return flow.timeoutUs;
-  }
-
   // --- state machines -------------------------------------------------------------------------------------
 
   private startState(flow: FlowRecord, tsUs: number): void {

@@ -54,11 +54,6 @@ export class JsonBytes {
     this.buf = Buffer.allocUnsafe(chunkBytes);
   }
 
-  /** Bytes written and not yet handed over. */
-  get pendingBytes(): number {
-    return this.pos;
-  }
-
   /**
    * Hand what was written to the sink. The chunk is reused when the sink is done with it: a new one per flush left
    * hundreds of MiB of dead chunks for the garbage collector, which runs on JS heap pressure, not on theirs
