@@ -13,8 +13,30 @@ import type { CaptureSummary } from './summary.js';
 /** Smallest buffer for a regular file; it still grows for a record larger than the file claimed to be. */
 const SMALL_FILE_BUFFER_BYTES = 64 * 1024;
 
-/** What `readCapture` reads: a file path, `-` for standard input, or a readable byte stream. */
-export type CaptureSource = string | NodeJS.ReadableStream;
+/**
+ * What `readCapture` reads: a file path, `-` for standard input, a readable byte stream, or an open regular file's
+ * descriptor.
+ */
+export type CaptureSource = string | NodeJS.ReadableStream | CaptureDescriptor;
+
+/**
+ * An open regular file, read from its current offset to its end: standard input redirected from a file, read by a
+ * worker thread that has no `process.stdin` of its own (pipeline/replay-worker.ts). The caller keeps it open.
+ */
+export interface CaptureDescriptor {
+  fd: number;
+  /** The input as the user named it (`-`), for messages. */
+  name: string;
+  /** Bytes left to read (fstat size, for progress and the buffer size). */
+  sizeBytes: number;
+  /** Read from this offset with positional reads, leaving the descriptor's own offset alone; default: from it. */
+  startOffset?: number | undefined;
+}
+
+/** Whether a source is a descriptor (not a path, not a stream). */
+export function isCaptureDescriptor(source: CaptureSource): source is CaptureDescriptor {
+  return typeof source === 'object' && typeof (source as Partial<CaptureDescriptor>).name === 'string' && typeof (source as Partial<CaptureDescriptor>).sizeBytes === 'number';
+}
 
 /** Options for `readCapture`. */
 export interface ReadCaptureOptions {
@@ -54,6 +76,9 @@ export async function readCapture(
     parser.setThrottle(options.throttle);
     return parser;
   };
+  if (isCaptureDescriptor(source)) {
+    return readOpenFile(source.fd, parserFor(source.name, fileBufferBytes(source.sizeBytes)), source.sizeBytes, options, source.startOffset);
+  }
   // `-` is the global process.stdin, looked up per call so an embedding (or a test) can substitute it.
   if (typeof source !== 'string' || source === '-') {
     const stream = typeof source === 'string' ? process.stdin : source;
@@ -83,7 +108,7 @@ const STDIN_FD = 0;
  * The size left to read when `stream` is this process's real standard input (fd 0) and that is a regular file;
  * undefined otherwise (a pipe, a terminal, or a substitute stream).
  */
-function regularFileSize(stream: NodeJS.ReadableStream): number | undefined {
+export function regularFileSize(stream: NodeJS.ReadableStream): number | undefined {
   if ((stream as { fd?: unknown }).fd !== STDIN_FD) return undefined;
   try {
     const stats = fstatSync(STDIN_FD);
@@ -115,13 +140,16 @@ async function readOpenFile(
   parser: StreamingCaptureParser,
   sizeBytes: number,
   options: ReadCaptureOptions,
+  startOffset?: number,
 ): Promise<CaptureSummary> {
   const buf = parser.buffer;
+  let position = startOffset ?? null;
   for (;;) {
     parser.prepareWrite();
     let readBytes: number;
     try {
-      readBytes = readSync(fd, buf.bytes, buf.end, buf.freeBytes, null);
+      readBytes = readSync(fd, buf.bytes, buf.end, buf.freeBytes, position);
+      if (position !== null) position += readBytes;
     } catch (err) {
       if (!parser.headerAccepted) throw toCaptureError(parser.path, err);
       parser.failRead(errorText(err));

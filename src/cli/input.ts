@@ -12,8 +12,9 @@ export function openInput(file: string, io: CliIo): CaptureSource {
 
 /** A progress line updater. */
 export interface ProgressReporter {
-  update: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
-  /** Count one packet (for the packets/s figure). */
+  /** Input read so far; `records` when the caller counts them, else `packets` below. */
+  update: ((bytesRead: number, totalBytes: number | undefined, records?: number) => void) | undefined;
+  /** Packets counted by the caller (for the packets/s figure) when update() is not given them. */
   packets: number;
   done(): void;
 }
@@ -37,12 +38,12 @@ export function progressReporter(file: string, io: CliIo, force?: boolean): Prog
     },
   };
   if (!enabled) return reporter;
-  reporter.update = (bytesRead, totalBytes) => {
+  reporter.update = (bytesRead, totalBytes, records) => {
     const nowMs = Date.now();
     if (nowMs - lastDrawMs < REDRAW_EVERY_MS) return;
     lastDrawMs = nowMs;
     const elapsedSec = Math.max((nowMs - startedMs) / 1000, 0.001);
-    const rate = reporter.packets / elapsedSec;
+    const rate = (records ?? reporter.packets) / elapsedSec;
     let line = `${mib(bytesRead)}`;
     if (totalBytes !== undefined && totalBytes > 0) {
       const fraction = bytesRead / totalBytes;

@@ -27,8 +27,8 @@ export interface AnalyzeOptions {
   onDenial?: ((denial: Denial) => void) | undefined;
   onLocal?: ((local: LocalJson) => void) | undefined;
   onFirstPacket?: ((tsUs: number) => void) | undefined;
-  onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
-  onPacket?: (() => void) | undefined;
+  /** Input read so far: bytes, the input's size when known, records read. */
+  onProgress?: ((bytesRead: number, totalBytes: number | undefined, records: number) => void) | undefined;
   /** Output backpressure, asked between chunks of input (the streaming formats). */
   throttle?: (() => Promise<void> | undefined) | undefined;
   /** Gathers the HTML report's timelines as the replay goes (`--html`). */
@@ -57,7 +57,6 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
     profiles: [options.profile],
     localNetworks: options.localNetworks,
     onProgress: options.onProgress,
-    onPacket: options.onPacket,
     throttle: options.throttle,
     extraEvents: options.timeline?.replayEvents,
     events: {

@@ -21,8 +21,8 @@ export interface SimulateOptions {
   profiles: readonly TimeoutProfile[];
   sweep?: SweepSpec | undefined;
   localNetworks?: readonly string[] | undefined;
-  onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
-  onPacket?: (() => void) | undefined;
+  /** Input read so far: bytes, the input's size when known, records read. */
+  onProgress?: ((bytesRead: number, totalBytes: number | undefined, records: number) => void) | undefined;
   /** Gathers the HTML report's timelines (`--html`); its profiles are `profiles`, the tables' first indexes. */
   timeline?: TimelineCollector | undefined;
 }
@@ -76,7 +76,6 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
     profiles: [...variants.map((v) => v.profile), observer],
     localNetworks: options.localNetworks,
     onProgress: options.onProgress,
-    onPacket: options.onPacket,
     // The profile tables' flows are never reported (only their denials and expiries count): packet counts suffice,
     // unless the HTML timeline draws them. The observer table (last) feeds the keepalive advice: full counters.
     trafficCounters: (index) => (index < variants.length && options.timeline === undefined ? 'packets' : 'full'),

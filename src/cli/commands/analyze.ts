@@ -56,7 +56,6 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
     keep: format === 'text' ? limit : 0,
     onProgress: progress.update,
-    onPacket: () => progress.packets++,
     throttle: () => io.stdout.backpressure(),
     timeline,
     onFirstPacket: (tsUs) => {

@@ -35,7 +35,6 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
     timeline,
     localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
     onProgress: progress.update,
-    onPacket: () => progress.packets++,
   });
   progress.done();
   if (options.format === 'json') {

@@ -1,0 +1,196 @@
+/**
+ * The first half of a replay: capture → decode → the packets a firewall's UDP state table sees, after the local
+ * side is known. The local side comes from `--local`, or is inferred from a bounded look-ahead at the start of the
+ * capture (the only packets ever copied).
+ */
+import { readCapture, type CaptureSource, type CaptureSummary } from '../capture/index.js';
+import { formatAddress, formatIpv4Number, isGroupAddressText } from '../address.js';
+import { PacketDecoder } from '../decode/packet.js';
+import { countPacket, createPacketStats } from '../decode/stats.js';
+import { LocalSide } from '../flow/local.js';
+import { copyCaptureRecord, type CaptureRecord, type DecodedPacket, type PacketStats } from '../types.js';
+
+/** How many packets (or bytes) the local-side look-ahead may hold. */
+const LOOKAHEAD_PACKETS = 5_000;
+const LOOKAHEAD_BYTES = 32 * 1024 * 1024;
+const LOOKAHEAD_ARENA_BYTES = 1024 * 1024;
+
+/** What a feed calls as it goes. */
+export interface PacketFeedCallbacks {
+  /** `--local` networks; empty or undefined to infer. */
+  localNetworks?: readonly string[] | undefined;
+  /** Called once, before any packet (also for a capture without packets). */
+  onLocalSide: (local: LocalSide) => void;
+  /** Every packet the tables take (isReplayedPacket), valid only during the call. */
+  onPacket: (pkt: DecodedPacket) => void;
+  /** Called for every record read (progress counting). */
+  onRecord?: (() => void) | undefined;
+  onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  /** Output backpressure, asked between chunks (capture/read.ts ReadCaptureOptions.throttle). */
+  throttle?: (() => Promise<void> | undefined) | undefined;
+}
+
+/** What a feed returns once its input ended. */
+export interface PacketFeedResult {
+  capture: CaptureSummary;
+  stats: PacketStats;
+}
+
+/**
+ * Whether a firewall's UDP state table sees the packet: UDP in the outermost IP layer with its own ports, or an
+ * ICMP error quoting a UDP datagram. A datagram whose lengths contradict each other never reaches the table:
+ * conntrack's udp_error() marks it invalid, pf drops it as short. One cut by the snap length was whole on the wire.
+ */
+export function isReplayedPacket(pkt: DecodedPacket): boolean {
+  if (pkt.hasQuotedUdp) return true;
+  if (!pkt.hasUdp || pkt.ipProto !== 17 || pkt.portsFromFirstFragment) return false;
+  return pkt.issue === null || pkt.issue.kind !== 'invalid';
+}
+
+/** Packet time of a record in µs (whole µs: the tables' clock). */
+export function recordTimeUs(record: CaptureRecord): number {
+  return record.tsSec * 1_000_000 + Math.floor(record.tsNsec / 1000);
+}
+
+/** Read and decode `source`, counting every record, and hand each replayed packet to `callbacks.onPacket`. */
+export async function feedPackets(source: CaptureSource, callbacks: PacketFeedCallbacks): Promise<PacketFeedResult> {
+  const decoder = new PacketDecoder();
+  const lookaheadDecoder = new PacketDecoder();
+  const stats = createPacketStats();
+  const onPacket = callbacks.onPacket;
+  let local: LocalSide | undefined =
+    callbacks.localNetworks !== undefined && callbacks.localNetworks.length > 0
+      ? new LocalSide('option', 'given with --local', callbacks.localNetworks)
+      : undefined;
+  let started = false;
+  const lookahead: CaptureRecord[] = [];
+  let lookaheadBytes = 0;
+  let arena = new Uint8Array(0);
+  let arenaUsed = 0;
+
+  const start = (side: LocalSide): void => {
+    started = true;
+    local = side;
+    callbacks.onLocalSide(side);
+  };
+
+  const flushLookahead = (): void => {
+    start(local ?? inferLocalSide(lookahead));
+    for (const record of lookahead) {
+      const pkt = decoder.decode(record);
+      if (isReplayedPacket(pkt)) onPacket(pkt);
+    }
+    lookahead.length = 0;
+    arena = new Uint8Array(0);
+    arenaUsed = 0;
+  };
+
+  const capture = await readCapture(
+    source,
+    (record) => {
+      callbacks.onRecord?.();
+      if (!started && local !== undefined) start(local);
+      if (started) {
+        const pkt = decoder.decode(record);
+        countPacket(stats, pkt);
+        if (isReplayedPacket(pkt)) onPacket(pkt);
+        return;
+      }
+      // Look-ahead: count every record now, replay once the local side is known. The copies share 1 MiB arenas:
+      // a buffer each cost tens of MiB of malloc'd memory RSS never gave back (issue 7, 500k flows alive).
+      countPacket(stats, lookaheadDecoder.decode(record));
+      const length = record.capLenBytes;
+      if (arenaUsed + length > arena.length) {
+        arena = new Uint8Array(Math.max(LOOKAHEAD_ARENA_BYTES, length));
+        arenaUsed = 0;
+      }
+      lookahead.push(copyCaptureRecord(record, arena, arenaUsed));
+      arenaUsed += length;
+      lookaheadBytes += length;
+      if (lookahead.length >= LOOKAHEAD_PACKETS || lookaheadBytes >= LOOKAHEAD_BYTES) flushLookahead();
+    },
+    { onProgress: callbacks.onProgress, throttle: callbacks.throttle },
+  );
+  if (!started) flushLookahead();
+  return { capture, stats };
+}
+
+/**
+ * The local side from what the capture says. Direction recorded by the capture (pflog dir, NFLOG hook, SLL packet
+ * type, pcapng epb_flags, PKTAP) names it outright: destinations of inbound and sources of outbound unicast
+ * packets. Otherwise, the address that talks to the most distinct peers is taken as this host (IPv4, and IPv6 when
+ * one address has at least two peers), which is right for a capture on a host's own interface.
+ */
+export function inferLocalSide(records: readonly CaptureRecord[]): LocalSide {
+  const decoder = new PacketDecoder();
+  const byDirection = new Map<string, number>();
+  // Peers of each address. IPv4 stays numeric (address → address × 2^16 + port, exact below 2^53): this runs over
+  // the first 5000 packets before the code is warm, and text per packet cost ~70 ms of a 1M-packet run (issue 7).
+  const peers4 = new Map<number, Set<number>>();
+  const peers6 = new Map<string, Set<string>>();
+  for (const record of records) {
+    const pkt = decoder.decode(record);
+    if (pkt.ipVersion === 0 || pkt.srcAddrOffset < 0) continue;
+    const version = pkt.ipVersion;
+    if (pkt.direction === 'in' || pkt.direction === 'out') {
+      const src = formatAddress(pkt.data, pkt.srcAddrOffset, version);
+      const dst = formatAddress(pkt.data, pkt.dstAddrOffset, version);
+      if (pkt.direction === 'in' && isUnicast(dst)) byDirection.set(dst, (byDirection.get(dst) ?? 0) + 1);
+      else if (pkt.direction === 'out' && isUnicast(src)) byDirection.set(src, (byDirection.get(src) ?? 0) + 1);
+    }
+    if (!pkt.hasUdp) continue;
+    if (version === 4) {
+      const src = pkt.src4;
+      const dst = pkt.dst4;
+      if (isUnicast4(src) && isUnicast4(dst)) {
+        addPeer(peers4, src, dst * 65536 + pkt.dstPort);
+        addPeer(peers4, dst, src * 65536 + pkt.srcPort);
+      }
+    } else {
+      const src = formatAddress(pkt.data, pkt.srcAddrOffset, version);
+      const dst = formatAddress(pkt.data, pkt.dstAddrOffset, version);
+      if (isUnicast(src) && isUnicast(dst)) {
+        addPeer(peers6, src, `${dst}.${pkt.dstPort}`);
+        addPeer(peers6, dst, `${src}.${pkt.srcPort}`);
+      }
+    }
+  }
+  if (byDirection.size > 0) {
+    const addresses = [...byDirection.entries()].sort((a, b) => b[1] - a[1] || ordinal(a[0], b[0])).map(([a]) => a);
+    return new LocalSide('capture-direction', 'the capture records each packet\'s direction (destinations of inbound, sources of outbound packets)', addresses);
+  }
+  const byPeers = (a: readonly [string, number], b: readonly [string, number]): number => b[1] - a[1] || ordinal(a[0], b[0]);
+  const chosen: string[] = [];
+  const v4 = [...peers4.entries()].map(([addr, set]) => [formatIpv4Number(addr), set.size] as const).sort(byPeers)[0];
+  if (v4 !== undefined) chosen.push(v4[0]);
+  const v6 = [...peers6.entries()].map(([addr, set]) => [addr, set.size] as const).sort(byPeers).find(([, count]) => count >= 2);
+  if (v6 !== undefined) chosen.push(v6[0]);
+  if (chosen.length === 0) return new LocalSide('none', 'no unicast UDP traffic to infer it from; use --local');
+  return new LocalSide('most-flows', `the address${chosen.length > 1 ? 'es' : ''} with the most UDP peers in the first ${records.length} packets; use --local to choose`, chosen);
+}
+
+function addPeer<K, P>(peers: Map<K, Set<P>>, addr: K, peer: P): void {
+  let set = peers.get(addr);
+  if (set === undefined) {
+    set = new Set();
+    peers.set(addr, set);
+  }
+  set.add(peer);
+}
+
+/**
+ * Code-unit order, for ties between addresses: deterministic like localeCompare, without the ICU collator whose
+ * first use cost ~9 ms of every run's start-up.
+ */
+function ordinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Not multicast (224.0.0.0/4), not the limited broadcast, not 0.0.0.0 (isUnicast's IPv4 half, on the number). */
+function isUnicast4(addr: number): boolean {
+  return addr >>> 28 !== 0xe && addr !== 0xffffffff && addr !== 0;
+}
+
+function isUnicast(addr: string): boolean {
+  return !isGroupAddressText(addr) && addr !== '0.0.0.0' && addr !== '::';
+}
