@@ -7,13 +7,14 @@
 import type { CaptureSource, CaptureSummary } from '../capture/index.js';
 import { formatAddress } from '../address.js';
 import { ProfileError, getProfile, steadyStateTimeoutUs, timeoutsInSeconds, withOverrides, type SweepSpec, type TimeoutProfile } from '../flow/profiles.js';
-import type { Denial, Flow } from '../flow/table.js';
 import type { LocalJson } from '../report/analyze.js';
-import { JsonRecordList } from '../report/json-layout.js';
-import { writeSimulatedDenialJson, type SimulateReport, type SimulatedDenialJson } from '../report/simulate.js';
+import type { SimulateReport } from '../report/simulate.js';
 import { formatIsoFromUs } from '../report/time.js';
 import { formatDurationSpec } from '../flow/duration.js';
 import { replayCapture } from './replay.js';
+import { VariantDenials, type VariantDenialsData } from './simulate-denials.js';
+import type { SimulateWorkerData } from './simulate-worker.js';
+import { findBuiltWorker, startWorker, workerCaptureSource, type RunningWorker, type WorkerChoice } from './threads.js';
 import type { TimelineCollector } from './timeline.js';
 
 /** Options of simulate. */
@@ -25,16 +26,18 @@ export interface SimulateOptions {
   onProgress?: ((bytesRead: number, totalBytes: number | undefined, records: number) => void) | undefined;
   /** Gathers the HTML report's timelines (`--html`); its profiles are `profiles`, the tables' first indexes. */
   timeline?: TimelineCollector | undefined;
+  /**
+   * The worker thread that replays the first half of the profiles (simulate-worker.ts), false for one thread.
+   * Default: the built worker, for a regular file of 8 MiB or more and no timeline.
+   */
+  worker?: WorkerChoice | false | undefined;
 }
 
 interface Variant {
   profile: TimeoutProfile;
   base: number;
   sweepValueUs: number | undefined;
-  denied: JsonRecordList<SimulatedDenialJson>;
-  window: JsonRecordList<SimulatedDenialJson>;
-  legitimate: number;
-  brokenFlows: Set<number>;
+  denials: VariantDenials;
 }
 
 /** Flows that lived this long (first to last packet over all their records) are "long-lived" for keepalive advice. */
@@ -44,7 +47,7 @@ const LONG_LIVED_US = 60_000_000;
 export async function simulateCapture(source: CaptureSource, options: SimulateOptions): Promise<SimulateReport & { capture: CaptureSummary }> {
   const variants: Variant[] = [];
   options.profiles.forEach((profile, base) => {
-    variants.push({ profile, base, sweepValueUs: undefined, denied: new JsonRecordList(), window: new JsonRecordList(), legitimate: 0, brokenFlows: new Set() });
+    variants.push({ profile, base, sweepValueUs: undefined, denials: new VariantDenials() });
   });
   const sweep = options.sweep;
   if (sweep !== undefined) {
@@ -61,10 +64,7 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
           profile: withOverrides(profile, `${sweep.key}=${formatDurationSpec(valueUs)}`),
           base,
           sweepValueUs: valueUs,
-          denied: new JsonRecordList(),
-          window: new JsonRecordList(),
-          legitimate: 0,
-          brokenFlows: new Set(),
+          denials: new VariantDenials(),
         });
       }
     }
@@ -72,37 +72,41 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
   // One more table that never forgets (24 h): the longest silences of each 5-tuple, for keepalive advice.
   const observer = withOverrides(getProfile('zeek'), 'inactivity=24h');
   const tuples = new Map<string, { flowId: number; key: string; firstUs: number; lastUs: number; maxGapUs: number; service: string; local: string; remote: string }>();
-  const result = await replayCapture(source, {
-    profiles: [...variants.map((v) => v.profile), observer],
-    localNetworks: options.localNetworks,
-    onProgress: options.onProgress,
-    // The profile tables' flows are never reported (only their denials and expiries count): packet counts suffice,
-    // unless the HTML timeline draws them. The observer table (last) feeds the keepalive advice: full counters.
-    trafficCounters: (index) => (index < variants.length && options.timeline === undefined ? 'packets' : 'full'),
-    extraEvents: options.timeline?.replayEvents,
-    events: {
-      onDenial: (index, denial) => {
-        const variant = variants[index];
-        if (variant === undefined) return;
-        if (denial.verdict === 'window') {
-          variant.window.add((out) => writeSimulatedDenialJson(out, denial));
-          return;
-        }
-        variant.denied.add((out) => writeSimulatedDenialJson(out, denial));
-        if (denial.reason !== 'never-seen') {
-          variant.legitimate++;
-          if (denial.previous !== undefined) variant.brokenFlows.add(denial.previous.flowId);
-          else variant.brokenFlows.add(denial.flowId);
-        }
+  // Two cores: a worker replays the first half of the variants while this thread replays the rest, the observer,
+  // and reports progress. Each reads and decodes the file itself: decoding is a small part of a table's work
+  // (issue 7), and the tables need nothing from each other.
+  const remote = startRemoteVariants(source, variants, options);
+  const here = variants.slice(remote?.count ?? 0);
+  let result: Awaited<ReturnType<typeof replayCapture>>;
+  try {
+    result = await replayCapture(source, {
+      profiles: [...here.map((v) => v.profile), observer],
+      localNetworks: options.localNetworks,
+      onProgress: options.onProgress,
+      // The profile tables' flows are never reported (only their denials and expiries count): packet counts suffice,
+      // unless the HTML timeline draws them. The observer table (last) feeds the keepalive advice: full counters.
+      trafficCounters: (index) => (index < here.length && options.timeline === undefined ? 'packets' : 'full'),
+      extraEvents: options.timeline?.replayEvents,
+      events: {
+        onDenial: (index, denial) => here[index]?.denials.add(denial),
+        onFlowEnd: (index, flow) => {
+          if (index !== here.length || flow.localSide === undefined) return;
+          const local = flow.localSide === 'a' ? `${formatAddress(flow.addrA, 0, flow.ipVersion)}:${flow.portA}` : `${formatAddress(flow.addrB, 0, flow.ipVersion)}:${flow.portB}`;
+          const remote = flow.localSide === 'a' ? `${formatAddress(flow.addrB, 0, flow.ipVersion)}:${flow.portB}` : `${formatAddress(flow.addrA, 0, flow.ipVersion)}:${flow.portA}`;
+          tuples.set(`${flow.id}`, { flowId: flow.id, key: `${local}|${remote}`, firstUs: flow.firstUs, lastUs: flow.lastUs, maxGapUs: flow.maxGapUs, service: flow.service, local, remote });
+        },
       },
-      onFlowEnd: (index, flow) => {
-        if (index !== variants.length || flow.localSide === undefined) return;
-        const local = flow.localSide === 'a' ? `${formatAddress(flow.addrA, 0, flow.ipVersion)}:${flow.portA}` : `${formatAddress(flow.addrB, 0, flow.ipVersion)}:${flow.portB}`;
-        const remote = flow.localSide === 'a' ? `${formatAddress(flow.addrB, 0, flow.ipVersion)}:${flow.portB}` : `${formatAddress(flow.addrA, 0, flow.ipVersion)}:${flow.portA}`;
-        tuples.set(`${flow.id}`, { flowId: flow.id, key: `${local}|${remote}`, firstUs: flow.firstUs, lastUs: flow.lastUs, maxGapUs: flow.maxGapUs, service: flow.service, local, remote });
-      },
-    },
-  });
+    });
+  } catch (error) {
+    remote?.worker.stop();
+    throw error;
+  }
+  if (remote !== undefined) {
+    const data = await remote.worker.result;
+    data.forEach((d, i) => {
+      variants[i]!.denials = VariantDenials.from(d);
+    });
+  }
 
   const profiles = variants
     .filter((v) => v.sweepValueUs === undefined)
@@ -110,11 +114,11 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
       name: v.profile.name,
       title: v.profile.title,
       timeouts: timeoutsInSeconds(v.profile),
-      denied: v.denied,
-      denied_total: v.denied.length,
-      denied_legitimate: v.legitimate,
-      flows_broken: v.brokenFlows.size,
-      purge_window: v.window,
+      denied: v.denials.denied,
+      denied_total: v.denials.denied.length,
+      denied_legitimate: v.denials.legitimate,
+      flows_broken: v.denials.brokenFlows.size,
+      purge_window: v.denials.window,
     }));
 
   let sweepReport: SimulateReport['sweep'];
@@ -123,7 +127,7 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
       .map((profile, base) => {
         const rows = variants.filter((v) => v.base === base && v.sweepValueUs !== undefined);
         if (rows.length === 0) return undefined;
-        const values = rows.map((v) => ({ value_s: v.sweepValueUs! / 1e6, denied_total: v.denied.length, denied_legitimate: v.legitimate, flows_broken: v.brokenFlows.size }));
+        const values = rows.map((v) => ({ value_s: v.sweepValueUs! / 1e6, denied_total: v.denials.denied.length, denied_legitimate: v.denials.legitimate, flows_broken: v.denials.brokenFlows.size }));
         const firstClean = values.find((v) => v.denied_legitimate === 0);
         return { profile: profile.name, key: sweep.key, values, smallest_clean_s: firstClean === undefined ? null : firstClean.value_s };
       })
@@ -165,4 +169,21 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
     keepalive,
     stats: result.stats,
   };
+}
+
+/**
+ * Start the worker on the first half of the variants when it pays: a big regular file (or standard input from one),
+ * at least two variants, and no HTML timeline (it collects per packet in this thread).
+ */
+function startRemoteVariants(source: CaptureSource, variants: readonly Variant[], options: SimulateOptions): { count: number; worker: RunningWorker<VariantDenialsData[]> } | undefined {
+  const choice = options.worker;
+  if (choice === false || options.timeline !== undefined || variants.length < 2) return undefined;
+  const entry = choice?.entry ?? findBuiltWorker('simulate-worker');
+  if (entry === undefined) return undefined;
+  const workerSource = workerCaptureSource(source, choice?.minBytes);
+  if (workerSource === undefined) return undefined;
+  // Half each; this thread also runs the observer table but starts ~100 ms earlier: the worker takes the odd one.
+  const count = Math.ceil(variants.length / 2);
+  const data: SimulateWorkerData = { source: workerSource, profiles: variants.slice(0, count).map((v) => v.profile), localNetworks: options.localNetworks?.slice() };
+  return { count, worker: startWorker(entry, data) };
 }

@@ -26,6 +26,20 @@ export class JsonRecordList<T> {
     this.length++;
   }
 
+  /** The records' bytes (one record per line) and their count, to rebuild the list elsewhere (fromBytes). */
+  bytes(): { chunks: Uint8Array[]; length: number } {
+    this.out.flush();
+    return { chunks: this.sink.chunks, length: this.length };
+  }
+
+  /** A list from another list's bytes() (simulate's worker thread hands its profiles' denials over this way). */
+  static fromBytes<T>(from: { chunks: readonly Uint8Array[]; length: number }): JsonRecordList<T> {
+    const list = new JsonRecordList<T>();
+    list.sink.chunks.push(...from.chunks);
+    list.length = from.length;
+    return list;
+  }
+
   /** The records as text, joined by `separator`, in pieces. */
   writeJoined(separator: string, write: (text: string) => void): void {
     this.out.flush();

@@ -1,0 +1,21 @@
+/**
+ * The worker thread of `simulate` (issue 7: both cores): replays the capture under the first half of the profiles
+ * while the main thread replays the rest, and hands their denials back (simulate-denials.ts). Started by
+ * simulate.ts through threads.ts; never imported.
+ */
+import type { TimeoutProfile } from '../flow/profiles.js';
+import { replayVariantDenials, type VariantDenialsData } from './simulate-denials.js';
+import { captureSourceOf, runAsWorker, type WorkerCaptureSource } from './threads.js';
+
+/** The worker's `workerData`. */
+export interface SimulateWorkerData {
+  source: WorkerCaptureSource;
+  profiles: TimeoutProfile[];
+  localNetworks: string[] | undefined;
+}
+
+await runAsWorker<SimulateWorkerData, VariantDenialsData[]>(
+  (data) => replayVariantDenials(captureSourceOf(data.source), data.profiles, data.localNetworks),
+  // The records' bytes move instead of being copied (tens of MiB on a big capture).
+  (variants) => [...new Set(variants.flatMap((v) => [...v.denied.chunks, ...v.window.chunks].map((c) => c.buffer as ArrayBuffer)))],
+);
