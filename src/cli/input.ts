@@ -3,11 +3,19 @@
  * terminal and the input is a file of known size (never in pipes or CI).
  */
 import type { CaptureSource } from '../pipeline/index.js';
+import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 
 /** Resolve a FILE argument: a path, or standard input for `-`. */
 export function openInput(file: string, io: CliIo): CaptureSource {
   return file === '-' ? io.stdin : file;
+}
+
+/** `--threads N`: 1 keeps a run in one thread; 2 (the default) lets a big input use a second one. */
+export function parseThreads(text: string | undefined): number {
+  if (text === undefined) return 2;
+  if (text !== '1' && text !== '2') throw new UsageError(`--threads must be 1 or 2, not '${text}'`);
+  return Number(text);
 }
 
 /** A progress line updater. */

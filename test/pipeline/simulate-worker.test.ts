@@ -1,12 +1,11 @@
 /**
  * simulate's second thread (issue 7): a worker replays the first half of the profiles while the main thread
  * replays the rest. The report must not depend on it: every fixture and corpus capture gives the same document
- * with and without the worker, standard input redirected from a file (even one already read from) gives what the
- * file gives, and a worker's failure reaches the caller as the same error. The worker runs from the build
+ * with and without the worker, and a worker's failure reaches the caller as the same error (the command line with
+ * both threads: test/cli/threads.test.ts). The worker runs from the build
  * (`npm test` builds first): dist/pipeline/simulate-worker.js, and dist/cli/simulate-worker.mjs beside the bundle.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +18,6 @@ import { writeJsonDocument } from '../../src/report/json-layout.js';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/cli.js';
 
 const WORKER = join(REPO_ROOT, 'dist/pipeline/simulate-worker.js');
-const BIN = join(REPO_ROOT, 'bin/udptrack.js');
 const scratch = mkdtempSync(join(tmpdir(), 'udptrack-simworker-'));
 
 function listFiles(dir: string): string[] {
@@ -87,33 +85,5 @@ describe('simulate with its worker thread', () => {
     expect((error as CaptureError).code).toBe('not-a-capture-file');
     const missing = startWorker(join(scratch, 'no-such-worker.js'), {});
     await expect(missing.result).rejects.toThrow();
-  });
-});
-
-describe('simulate through the CLI on a capture big enough for the worker', () => {
-  // 9+ MiB (above WORKER_MIN_BYTES), from the benchmark's generator.
-  const big = join(scratch, 'big.pcap');
-  const made = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/gen-workload.mjs'), '--packets', '45000', '--flows', '3000', '--duration', '900', '--seed', '7', '--out', big], { encoding: 'utf8' });
-
-  const run = (shell: string, file: string): { status: number | null; stdout: string; stderr: string } =>
-    spawnSync('sh', ['-c', shell, 'sh', process.execPath, BIN, file], { encoding: 'utf8', maxBuffer: 1 << 30, env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', NO_COLOR: '1' } });
-
-  it('file, standard input, and standard input already advanced give one report', { timeout: 60_000 }, () => {
-    expect(made.status, made.stderr).toBe(0);
-    expect(statSync(big).size).toBeGreaterThan(8 * 1024 * 1024);
-    const args = '--format json --profile pf --profile linux --profile zeek --profile rfc4787';
-    const fromFile = run(`"$1" "$2" simulate ${args} "$3"`, big);
-    expect(fromFile.status, fromFile.stderr).toBe(0);
-    const report = JSON.parse(fromFile.stdout) as { packets: number; profiles: Array<{ denied_total: number }> };
-    expect(report.packets).toBe(45000);
-    expect(report.profiles.some((p) => p.denied_total > 0)).toBe(true);
-    expect(run(`"$1" "$2" simulate ${args} - < "$3"`, big).stdout).toBe(fromFile.stdout);
-    // 1000 bytes of something else first, read off standard input before udptrack starts: both threads must begin
-    // where standard input stands, not at the file's start (nor where the other thread's reads moved it).
-    const prefixed = join(scratch, 'prefixed.bin');
-    writeFileSync(prefixed, Buffer.concat([Buffer.alloc(1000, 0x41), readFileSync(big)]));
-    const advanced = run(`{ head -c 1000 >/dev/null; "$1" "$2" simulate ${args} -; } < "$3"`, prefixed);
-    expect(advanced.status, advanced.stderr).toBe(0);
-    expect(advanced.stdout).toBe(fromFile.stdout);
   });
 });

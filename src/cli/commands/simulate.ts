@@ -7,7 +7,7 @@ import { writeJsonDocument } from '../../report/json-layout.js';
 import { renderSimulateText } from '../../report/simulate.js';
 import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
 import type { CliIo } from '../io.js';
-import { openInput, progressReporter } from '../input.js';
+import { openInput, parseThreads, progressReporter } from '../input.js';
 
 /** Options of `simulate`, as commander parses them. */
 export interface SimulateCliOptions {
@@ -19,6 +19,7 @@ export interface SimulateCliOptions {
   local?: string[];
   progress?: boolean;
   html?: string;
+  threads?: string;
 }
 
 /** Run `simulate`. */
@@ -26,6 +27,7 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
   const profiles = resolveProfiles(options.profile ?? [], options.all === true, options.udpTimeout);
   const sweep = options.sweep === undefined ? undefined : parseSweepSpec(options.sweep);
   if (options.html !== undefined) checkHtmlTarget(options.html);
+  const threads = parseThreads(options.threads);
   // A flow no profile breaks says nothing about the profiles: list it, draw only flows with denials.
   const timeline = options.html === undefined ? undefined : new TimelineCollector({ profiles, limits: { drawnExpired: 0 } });
   const progress = progressReporter(file, io, options.progress);
@@ -35,6 +37,7 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
     timeline,
     localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
     onProgress: progress.update,
+    worker: threads === 1 ? false : undefined,
   });
   progress.done();
   if (options.format === 'json') {
