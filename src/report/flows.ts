@@ -2,7 +2,7 @@
  * The JSON shapes of flows and denials (analyze, simulate, ndjson streams), built from the flow table's records.
  * Stable field names, snake_case like Zeek's logs, times as ISO-8601 UTC, durations in seconds.
  */
-import { formatAddress, formatIpv6 } from '../address.js';
+import { formatAddress } from '../address.js';
 import type { FlowRecord, FlowStore } from '../flow/flow-store.js';
 import type { Denial, DirectionCounters, Flow, StateEvent } from '../flow/table.js';
 import { CollectedBytes, JsonBytes, RECORD_ROOM_BYTES, asciiBytes } from './json-bytes.js';
@@ -161,27 +161,12 @@ function eventNameBytes(event: string): Uint8Array {
 function isStoreHandle(flow: Flow): flow is FlowRecord {
   return 'store' in flow && 'index' in flow;
 }
-const ipv6Scratch = new Uint8Array(16);
-
-/** An IPv6 address from the store's key words, as RFC 5952 text. */
-function ipv6FromWords(w0: number, w1: number, w2: number, w3: number): string {
-  const b = ipv6Scratch;
-  const words = [w0, w1, w2, w3];
-  for (let i = 0; i < 4; i++) {
-    const w = words[i]!;
-    b[4 * i] = w >>> 24;
-    b[4 * i + 1] = (w >>> 16) & 0xff;
-    b[4 * i + 2] = (w >>> 8) & 0xff;
-    b[4 * i + 3] = w & 0xff;
-  }
-  return formatIpv6(b, 0);
-}
-
 /** One endpoint of flow slot `f`: side A's fields or side B's. */
 function writeEndpoint(out: JsonBytes, s: FlowStore, f: number, sideA: boolean): void {
   out.piece(K_ADDR);
   if (s.ipVersion[f] === 4) out.ipv4String(sideA ? s.keyA0[f]! : s.keyB0[f]!);
-  else out.string(sideA ? ipv6FromWords(s.keyA0[f]!, s.keyA1[f]!, s.keyA2[f]!, s.keyA3[f]!) : ipv6FromWords(s.keyB0[f]!, s.keyB1[f]!, s.keyB2[f]!, s.keyB3[f]!));
+  else if (sideA) out.ipv6String(s.keyA0[f]!, s.keyA1[f]!, s.keyA2[f]!, s.keyA3[f]!);
+  else out.ipv6String(s.keyB0[f]!, s.keyB1[f]!, s.keyB2[f]!, s.keyB3[f]!);
   out.piece(K_PORT);
   out.uint(sideA ? s.portA[f]! : s.portB[f]!);
   const packets = sideA ? s.aPackets[f]! : s.bPackets[f]!;
@@ -315,8 +300,13 @@ const K_ICMP = asciiBytes(',"icmp":{"type":');
 const K_CODE = asciiBytes(',"code":');
 
 function writeAddress(out: JsonBytes, addr: Uint8Array, version: 4 | 6): void {
-  if (version === 4) out.ipv4String(((addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!) >>> 0);
-  else out.string(formatAddress(addr, 0, 6));
+  if (version === 4) out.ipv4String(word(addr, 0));
+  else out.ipv6String(word(addr, 0), word(addr, 4), word(addr, 8), word(addr, 12));
+}
+
+/** The big-endian 32-bit word at `at`. */
+function word(addr: Uint8Array, at: number): number {
+  return ((addr[at]! << 24) | (addr[at + 1]! << 16) | (addr[at + 2]! << 8) | addr[at + 3]!) >>> 0;
 }
 
 /**

@@ -33,6 +33,8 @@ const DEFAULT_CHUNK_BYTES = 256 * 1024;
  */
 export const RECORD_ROOM_BYTES = 2048;
 const ZERO = 0x30;
+const HEX_DIGITS = asciiBytes('0123456789abcdef');
+const MAPPED_PREFIX = asciiBytes('::ffff:');
 /** Below 1e15 µs (31 years) every `Math.round(us) / 1e6` prints as its six-decimal fraction, trailing zeros cut. */
 const SECONDS_FAST_LIMIT_US = 1e15;
 
@@ -191,9 +193,65 @@ export class JsonBytes {
     buf[this.pos++] = 0x22;
   }
 
+  /**
+   * An IPv6 address from its four 32-bit words (network order), quoted, as RFC 5952 text — what address.ts
+   * formatIpv6 returns, without the strings and arrays it builds (flow records write two addresses each). Unchecked.
+   */
+  ipv6String(w0: number, w1: number, w2: number, w3: number): void {
+    const buf = this.buf;
+    buf[this.pos++] = 0x22;
+    // RFC 5952 §5: ::ffff:0:0/96 (IPv4-mapped) ends in the dotted IPv4 address.
+    if (w0 === 0 && w1 === 0 && w2 >>> 0 === 0xffff) {
+      this.piece(MAPPED_PREFIX);
+      this.octet(w3 >>> 24);
+      buf[this.pos++] = 0x2e;
+      this.octet((w3 >>> 16) & 0xff);
+      buf[this.pos++] = 0x2e;
+      this.octet((w3 >>> 8) & 0xff);
+      buf[this.pos++] = 0x2e;
+      this.octet(w3 & 0xff);
+      buf[this.pos++] = 0x22;
+      return;
+    }
+    // The longest run of two or more zero groups, the first of equals (RFC 5952 §4.2.2, §4.2.3), becomes '::'.
+    let bestStart = -1;
+    let bestLen = 1;
+    let runStart = -1;
+    for (let i = 0; i <= 8; i++) {
+      if (i < 8 && group(w0, w1, w2, w3, i) === 0) {
+        if (runStart < 0) runStart = i;
+      } else if (runStart >= 0) {
+        if (i - runStart > bestLen) {
+          bestStart = runStart;
+          bestLen = i - runStart;
+        }
+        runStart = -1;
+      }
+    }
+    for (let i = 0; i < 8; i++) {
+      if (i === bestStart) {
+        buf[this.pos++] = 0x3a;
+        buf[this.pos++] = 0x3a;
+        i += bestLen - 1;
+        continue;
+      }
+      if (i > 0 && i !== bestStart + bestLen) buf[this.pos++] = 0x3a;
+      this.hexGroup(group(w0, w1, w2, w3, i));
+    }
+    buf[this.pos++] = 0x22;
+  }
+
   /** `true` / `false`. Unchecked. */
   boolean(value: boolean): void {
     this.piece(value ? TRUE : FALSE);
+  }
+
+  /** A 16-bit group in lowercase hex without leading zeros (RFC 5952 §4.1, §4.3). */
+  private hexGroup(value: number): void {
+    const buf = this.buf;
+    let shift = 12;
+    while (shift > 0 && (value >>> shift) === 0) shift -= 4;
+    for (; shift >= 0; shift -= 4) buf[this.pos++] = HEX_DIGITS[(value >>> shift) & 0xf]!;
   }
 
   private octet(value: number): void {
@@ -243,4 +301,10 @@ export class CollectedBytes implements ByteSink {
     this.chunks.length = 0;
     return text;
   }
+}
+
+/** Group `i` (0-7) of an IPv6 address given as four 32-bit words. */
+function group(w0: number, w1: number, w2: number, w3: number, i: number): number {
+  const word = i < 2 ? w0 : i < 4 ? w1 : i < 6 ? w2 : w3;
+  return (i & 1) === 0 ? word >>> 16 : word & 0xffff;
 }

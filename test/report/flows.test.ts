@@ -14,7 +14,20 @@ import { buildDenialJson, buildFlowJson, flowJsonText, writeDenialJson } from '.
 import { CollectedBytes, JsonBytes, RECORD_ROOM_BYTES } from '../../src/report/json-bytes.js';
 import { buildSimulatedDenialJson, writeSimulatedDenialJson } from '../../src/report/simulate.js';
 import { formatIsoFromUs, formatIsoTimestamp } from '../../src/report/time.js';
+import { formatIpv6 } from '../../src/address.js';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/cli.js';
+
+/** 16 bytes of an IPv6 address written out in full or with '::' (test vectors only). */
+function ipv6Bytes(text: string): Uint8Array {
+  const mapped = /^::ffff:(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (mapped !== null) return Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...mapped.slice(1).map(Number)]);
+  const [head, tail] = text.split('::');
+  const groups = (part: string | undefined): number[] => (part === undefined || part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const before = groups(head);
+  const after = groups(tail);
+  const all = tail === undefined ? before : [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
+  return Uint8Array.from(all.flatMap((g) => [g >>> 8, g & 0xff]));
+}
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -108,6 +121,32 @@ describe('JsonBytes', () => {
       times.push(t);
     }
     expect(written((out) => times.forEach((us) => (out.reserve(RECORD_ROOM_BYTES), out.isoString(us))), 4096)).toBe(times.map((us) => `"${formatIsoFromUs(us)}"`).join(''));
+  });
+
+  it('writes IPv6 addresses as formatIpv6 does (RFC 5952), special cases and random ones', () => {
+    const special = [
+      '::', '::1', '1::', 'fe80::1', '2001:db8::', 'ff02::fb', 'fd00::53', '::ffff:192.0.2.1', '::ffff:0.0.0.0',
+      '1:0:0:2:0:0:0:3', '1:0:1:0:1:0:1:0', '0:0:1:0:0:1:0:0', '1:2:3:4:5:6:7:8', 'abcd:ef01:2345:6789:abcd:ef01:2345:6789',
+      '::ffff:0:1', '0:0:0:0:0:fffe:c000:201', '1:0:0:0:0:0:0:0', '0:0:0:0:0:0:0:1',
+    ];
+    let seed = 7;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const addresses: Uint8Array[] = special.map((text) => ipv6Bytes(text));
+    for (let i = 0; i < 5000; i++) {
+      // Random groups, many of them zero, so runs of zeros of every length and place occur.
+      const bytes = new Uint8Array(16);
+      for (let g = 0; g < 8; g++) {
+        const value = random() < 0.5 ? 0 : Math.floor(random() * 65536) >> (random() < 0.5 ? 12 : 0);
+        bytes[2 * g] = value >>> 8;
+        bytes[2 * g + 1] = value & 0xff;
+      }
+      addresses.push(bytes);
+    }
+    const word = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+    const text = written((out) => addresses.forEach((b) => (out.reserve(RECORD_ROOM_BYTES), out.ipv6String(word(b, 0), word(b, 4), word(b, 8), word(b, 12)))), 256);
+    expect(text).toBe(addresses.map((b) => `"${formatIpv6(b, 0)}"`).join(''));
+    // And the special cases read as they should.
+    expect(special.map((t) => formatIpv6(ipv6Bytes(t), 0))).toEqual(special.map((t) => (t === '0:0:0:0:0:fffe:c000:201' ? '::fffe:c000:201' : t === '::ffff:0:1' ? '::ffff:0.0.0.1' : t === '1:0:0:0:0:0:0:0' ? '1::' : t === '0:0:0:0:0:0:0:1' ? '::1' : t === '0:0:1:0:0:1:0:0' ? '::1:0:0:1:0:0' : t === '1:0:0:2:0:0:0:3' ? '1:0:0:2::3' : t)));
   });
 
   it('writes timestamps, addresses and strings across chunk edges', () => {
