@@ -181,16 +181,9 @@ export class JsonBytes {
 
   /** A quoted dotted quad of an unsigned 32-bit address. Unchecked (17 bytes). */
   ipv4String(address: number): void {
-    const buf = this.buf;
-    buf[this.pos++] = 0x22;
-    this.octet(address >>> 24);
-    buf[this.pos++] = 0x2e;
-    this.octet((address >>> 16) & 0xff);
-    buf[this.pos++] = 0x2e;
-    this.octet((address >>> 8) & 0xff);
-    buf[this.pos++] = 0x2e;
-    this.octet(address & 0xff);
-    buf[this.pos++] = 0x22;
+    this.buf[this.pos++] = 0x22;
+    this.dottedQuad(address);
+    this.buf[this.pos++] = 0x22;
   }
 
   /**
@@ -203,13 +196,7 @@ export class JsonBytes {
     // RFC 5952 §5: ::ffff:0:0/96 (IPv4-mapped) ends in the dotted IPv4 address.
     if (w0 === 0 && w1 === 0 && w2 >>> 0 === 0xffff) {
       this.piece(MAPPED_PREFIX);
-      this.octet(w3 >>> 24);
-      buf[this.pos++] = 0x2e;
-      this.octet((w3 >>> 16) & 0xff);
-      buf[this.pos++] = 0x2e;
-      this.octet((w3 >>> 8) & 0xff);
-      buf[this.pos++] = 0x2e;
-      this.octet(w3 & 0xff);
+      this.dottedQuad(w3);
       buf[this.pos++] = 0x22;
       return;
     }
@@ -244,6 +231,17 @@ export class JsonBytes {
   /** `true` / `false`. Unchecked. */
   boolean(value: boolean): void {
     this.piece(value ? TRUE : FALSE);
+  }
+
+  private dottedQuad(address: number): void {
+    const buf = this.buf;
+    this.octet(address >>> 24);
+    buf[this.pos++] = 0x2e;
+    this.octet((address >>> 16) & 0xff);
+    buf[this.pos++] = 0x2e;
+    this.octet((address >>> 8) & 0xff);
+    buf[this.pos++] = 0x2e;
+    this.octet(address & 0xff);
   }
 
   /** A 16-bit group in lowercase hex without leading zeros (RFC 5952 §4.1, §4.3). */
