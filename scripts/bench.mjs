@@ -26,6 +26,7 @@ import { ensureWorkload, GENERATOR_VERSION } from './gen-workload.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const UDPTRACK = path.join(ROOT, 'bin', 'udptrack.js');
+const FLOOR = path.join(ROOT, 'scripts', 'bench-floor.mjs');
 const TEN_PROFILES = ['pf', 'linux', 'linux-4', 'openwrt', 'nft', 'windows', 'asa', 'srx', 'rfc4787', 'zeek'];
 
 // ---------------------------------------------------------------------------------------------------- options
@@ -128,6 +129,8 @@ function toolsFor(w) {
       const f = path.join(TMP, 'argus.out');
       t.push({ id: 'argus', label: 'argus -r F -w FILE', peer: true, cmd: (F) => ({ argv: ['argus', '-r', F, '-w', f] }), cleanup: () => fs.rmSync(f, { force: true }) });
     }
+    // The floor: a bare Node reader and flow table, no firewall model and no output (scripts/bench-floor.mjs).
+    t.push({ id: 'node-floor', label: 'node scripts/bench-floor.mjs F (no output)', peer: true, cmd: (F) => ({ argv: [node, FLOOR, F] }) });
     if (have.tshark && !w.big) {
       t.push({ id: 'tshark', label: 'tshark -q -z conv,udp -r F', peer: true, cmd: (F) => ({ argv: ['tshark', '-q', '-z', 'conv,udp', '-r', F] }) });
     }
