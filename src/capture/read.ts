@@ -53,6 +53,11 @@ export interface ReadCaptureOptions {
    * output queue in memory). Undefined: read on at once.
    */
   throttle?: (() => Promise<void> | undefined) | undefined;
+  /**
+   * Read at most this many bytes of a regular file or descriptor (streams ignore it): the input as it was when a run
+   * began, so two threads reading one file that is still being written read the same records.
+   */
+  maxBytes?: number | undefined;
 }
 
 /**
@@ -144,11 +149,14 @@ async function readOpenFile(
 ): Promise<CaptureSummary> {
   const buf = parser.buffer;
   let position = startOffset ?? null;
+  let leftBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   for (;;) {
     parser.prepareWrite();
     let readBytes: number;
+    if (leftBytes <= 0) break;
     try {
-      readBytes = readSync(fd, buf.bytes, buf.end, buf.freeBytes, position);
+      readBytes = readSync(fd, buf.bytes, buf.end, Math.min(buf.freeBytes, leftBytes), position);
+      leftBytes -= readBytes;
       if (position !== null) position += readBytes;
     } catch (err) {
       if (!parser.headerAccepted) throw toCaptureError(parser.path, err);

@@ -28,6 +28,8 @@ export interface PacketFeedCallbacks {
   onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
   /** Output backpressure, asked between chunks (capture/read.ts ReadCaptureOptions.throttle). */
   throttle?: (() => Promise<void> | undefined) | undefined;
+  /** Read at most this many bytes of a file (capture/read.ts ReadCaptureOptions.maxBytes). */
+  maxBytes?: number | undefined;
 }
 
 /** What a feed returns once its input ended. */
@@ -109,7 +111,7 @@ export async function feedPackets(source: CaptureSource, callbacks: PacketFeedCa
       lookaheadBytes += length;
       if (lookahead.length >= LOOKAHEAD_PACKETS || lookaheadBytes >= LOOKAHEAD_BYTES) flushLookahead();
     },
-    { onProgress: callbacks.onProgress, throttle: callbacks.throttle },
+    { onProgress: callbacks.onProgress, throttle: callbacks.throttle, maxBytes: callbacks.maxBytes },
   );
   if (!started) flushLookahead();
   return { capture, stats };

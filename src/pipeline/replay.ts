@@ -48,6 +48,8 @@ export interface ReplayOptions {
   trafficCounters?: ((profileIndex: number) => 'full' | 'packets') | undefined;
   /** Output backpressure, asked between chunks (capture/read.ts ReadCaptureOptions.throttle). */
   throttle?: (() => Promise<void> | undefined) | undefined;
+  /** Read at most this many bytes of a file (capture/read.ts ReadCaptureOptions.maxBytes). */
+  maxBytes?: number | undefined;
 }
 
 /** What a replay returns. */
@@ -138,6 +140,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     },
     onProgress: onProgress === undefined ? undefined : (bytesRead, totalBytes) => onProgress(bytesRead, totalBytes, records),
     throttle: options.throttle,
+    maxBytes: options.maxBytes,
   });
   for (const table of tables) {
     while (table.finishSome(FINISH_STEP_FLOWS)) {

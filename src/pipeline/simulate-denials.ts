@@ -57,13 +57,20 @@ export class VariantDenials {
 
 /**
  * Replay `source` under `profiles` only, keeping their denials (their flows are never reported: packet counters
- * suffice). The local side is chosen by the same look-ahead as the main thread's replay, so both agree.
+ * suffice), reading at most `maxBytes`. The local side is chosen by the same look-ahead as the main thread's replay,
+ * so both agree.
  */
-export async function replayVariantDenials(source: CaptureSource, profiles: readonly TimeoutProfile[], localNetworks: readonly string[] | undefined): Promise<VariantDenialsData[]> {
+export async function replayVariantDenials(
+  source: CaptureSource,
+  profiles: readonly TimeoutProfile[],
+  localNetworks: readonly string[] | undefined,
+  maxBytes: number | undefined,
+): Promise<VariantDenialsData[]> {
   const variants = profiles.map(() => new VariantDenials());
   await replayCapture(source, {
     profiles,
     localNetworks,
+    maxBytes,
     trafficCounters: () => 'packets',
     events: { onDenial: (index, denial) => variants[index]!.add(denial) },
   });

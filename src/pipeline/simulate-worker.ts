@@ -15,7 +15,7 @@ export interface SimulateWorkerData {
 }
 
 await runAsWorker<SimulateWorkerData, VariantDenialsData[]>(
-  (data) => replayVariantDenials(captureSourceOf(data.source), data.profiles, data.localNetworks),
+  (data) => replayVariantDenials(captureSourceOf(data.source), data.profiles, data.localNetworks, data.source.readBytes),
   // The records' bytes move instead of being copied (tens of MiB on a big capture).
   (variants) => [...new Set(variants.flatMap((v) => [...v.denied.chunks, ...v.window.chunks].map((c) => c.buffer as ArrayBuffer)))],
 );

@@ -83,6 +83,8 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
       profiles: [...here.map((v) => v.profile), observer],
       localNetworks: options.localNetworks,
       onProgress: options.onProgress,
+      // What the worker reads too: the same records even if the file is still growing.
+      maxBytes: remote?.readBytes,
       // The profile tables' flows are never reported (only their denials and expiries count): packet counts suffice,
       // unless the HTML timeline draws them. The observer table (last) feeds the keepalive advice: full counters.
       trafficCounters: (index) => (index < here.length && options.timeline === undefined ? 'packets' : 'full'),
@@ -175,7 +177,11 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
  * Start the worker on the first half of the variants when it pays: a big regular file (or standard input from one),
  * at least two variants, and no HTML timeline (it collects per packet in this thread).
  */
-function startRemoteVariants(source: CaptureSource, variants: readonly Variant[], options: SimulateOptions): { count: number; worker: RunningWorker<VariantDenialsData[]> } | undefined {
+function startRemoteVariants(
+  source: CaptureSource,
+  variants: readonly Variant[],
+  options: SimulateOptions,
+): { count: number; readBytes: number; worker: RunningWorker<VariantDenialsData[]> } | undefined {
   const choice = options.worker;
   if (choice === false || options.timeline !== undefined || variants.length < 2) return undefined;
   const entry = choice?.entry ?? findBuiltWorker('simulate-worker');
@@ -185,5 +191,5 @@ function startRemoteVariants(source: CaptureSource, variants: readonly Variant[]
   // Half each; this thread also runs the observer table but starts ~100 ms earlier: the worker takes the odd one.
   const count = Math.ceil(variants.length / 2);
   const data: SimulateWorkerData = { source: workerSource, profiles: variants.slice(0, count).map((v) => v.profile), localNetworks: options.localNetworks?.slice() };
-  return { count, worker: startWorker(entry, data) };
+  return { count, readBytes: workerSource.readBytes, worker: startWorker(entry, data) };
 }

@@ -32,8 +32,12 @@ export function findBuiltWorker(name: string): string | undefined {
 /**
  * An input a worker reads by itself: a path, or standard input redirected from a regular file, read by descriptor
  * from the offset it had when the run started (positional reads: the main thread's reads move the shared offset).
+ * `readBytes` is how much there was to read then: both threads read that much and no more, so a capture still being
+ * written (tcpdump -w running) gives them the same records.
  */
-export type WorkerCaptureSource = { kind: 'path'; path: string } | { kind: 'descriptor'; fd: number; name: string; sizeBytes: number; startOffset: number };
+export type WorkerCaptureSource =
+  | { kind: 'path'; path: string; readBytes: number }
+  | { kind: 'descriptor'; fd: number; name: string; sizeBytes: number; startOffset: number; readBytes: number };
 
 const STDIN_FD = 0;
 
@@ -45,7 +49,7 @@ const STDIN_FD = 0;
 export function workerCaptureSource(source: CaptureSource, minBytes = WORKER_MIN_BYTES): WorkerCaptureSource | undefined {
   if (typeof source === 'string' && source !== '-') {
     const size = regularFileBytes(source);
-    return size !== undefined && size >= minBytes ? { kind: 'path', path: source } : undefined;
+    return size !== undefined && size >= minBytes ? { kind: 'path', path: source, readBytes: size } : undefined;
   }
   if (isCaptureDescriptor(source)) return undefined;
   const stream = typeof source === 'string' ? process.stdin : source;
@@ -53,7 +57,7 @@ export function workerCaptureSource(source: CaptureSource, minBytes = WORKER_MIN
   if (size === undefined || size < minBytes) return undefined;
   const offset = descriptorOffset(STDIN_FD);
   if (offset === undefined) return undefined;
-  return { kind: 'descriptor', fd: STDIN_FD, name: typeof source === 'string' ? source : '<stream>', sizeBytes: size, startOffset: offset };
+  return { kind: 'descriptor', fd: STDIN_FD, name: typeof source === 'string' ? source : '<stream>', sizeBytes: size, startOffset: offset, readBytes: Math.max(0, size - offset) };
 }
 
 /** What the worker passes to readCapture. */

@@ -3,7 +3,7 @@
  * sizes, a buffer smaller than one record), the file path, a stream and stdin must agree, memory must not grow
  * with the input, and damage must stop reading without losing earlier records.
  */
-import { mkdtempSync, rmSync, writeFileSync, createReadStream } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -308,5 +308,50 @@ describe('input errors (CaptureError)', () => {
   it('a text stream is refused', async () => {
     const text = Readable.from(['hello'], { objectMode: true });
     await expect(readCapture(text, () => undefined)).rejects.toMatchObject({ code: 'read-failed' });
+  });
+});
+
+describe('a byte limit (maxBytes): the file as it was when a run began', () => {
+  const bytes = samplePcap();
+  // Record boundaries: the 24-byte header, then 16-byte record headers with their caplen (big-endian file).
+  const boundaries: number[] = [];
+  for (let at = 24; at < bytes.length; ) {
+    boundaries.push(at);
+    at += 16 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(at + 8, false);
+  }
+  const path = writeTemp('limited.pcap', bytes);
+
+  it('reads the records within the limit, and only those', async () => {
+    const all = await readPath(path);
+    const end = boundaries[120]!; // exactly 120 records
+    const records: RecordCopy[] = [];
+    const summary = await readCapture(path, (rec) => records.push(copyRecord(rec)), { maxBytes: end, bufferBytes: 4096 });
+    expect(records).toEqual(all.records.slice(0, 120));
+    expect(summary.damage).toBeNull();
+    expect(summary.bytesRead).toBe(end);
+  });
+
+  it('a limit inside a record ends like a file cut there (damage after the records before it)', async () => {
+    const records: RecordCopy[] = [];
+    const summary = await readCapture(path, (rec) => records.push(copyRecord(rec)), { maxBytes: boundaries[50]! + 20 });
+    expect(records).toHaveLength(50);
+    expect(summary.damage?.code).toBe('pcap-record-past-eof');
+  });
+
+  it('a descriptor read from an offset with positional reads, up to the limit', async () => {
+    const prefixed = writeTemp('prefixed.bin', concat(new Uint8Array(100).fill(0x41), bytes));
+    const fd = openSync(prefixed, 'r');
+    try {
+      const records: RecordCopy[] = [];
+      const summary = await readCapture({ fd, name: '-', sizeBytes: bytes.length + 100, startOffset: 100 }, (rec) => records.push(copyRecord(rec)), { maxBytes: boundaries[10]! });
+      expect(records).toHaveLength(10);
+      expect(summary.damage).toBeNull();
+      // Positional reads leave the descriptor's own offset where it was.
+      const first = Buffer.alloc(4);
+      expect(readSync(fd, first, 0, 4, null)).toBe(4);
+      expect(first.toString('latin1')).toBe('AAAA');
+    } finally {
+      closeSync(fd);
+    }
   });
 });

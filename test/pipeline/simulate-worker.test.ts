@@ -5,7 +5,7 @@
  * both threads: test/cli/threads.test.ts). The worker runs from the build
  * (`npm test` builds first): dist/pipeline/simulate-worker.js, and dist/cli/simulate-worker.mjs beside the bundle.
  */
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,6 +31,13 @@ const captures = [
   ...listFiles(join(REPO_ROOT, 'fixtures')).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)),
   ...(existsSync(CORPUS_DIR) ? listFiles(CORPUS_DIR).filter((f) => !f.endsWith('.md') && !f.endsWith('.txt')) : []),
 ];
+
+/** Classic little-endian pcap records (after the file header) with `seconds` added to each timestamp. */
+function shiftedRecords(records: Uint8Array, seconds: number): Buffer {
+  const out = Buffer.from(records);
+  for (let at = 0; at + 16 <= out.length; at += 16 + out.readUInt32LE(at + 8)) out.writeUInt32LE(out.readUInt32LE(at) + seconds, at);
+  return out;
+}
 
 /** The report as `simulate --format json` writes it, or the CaptureError that stopped it (code and message). */
 async function simulateText(file: string, worker: { entry: string; minBytes: number } | false): Promise<string> {
@@ -74,6 +81,28 @@ describe('simulate with its worker thread', () => {
       if (!alone.startsWith('CaptureError')) reports++;
     }
     expect(reports).toBeGreaterThan(captures.length / 2);
+  });
+
+  it('a capture still being written: both threads read what was there when the run began', async () => {
+    // The main thread reads the whole file before simulateCapture's first await; the worker starts ~50 ms later.
+    // Bytes appended in between must not reach the worker's tables (they would count denials the report's packet
+    // totals never saw).
+    const original = join(REPO_ROOT, 'fixtures/pcap/openvpn-idle.pcap');
+    const growing = join(scratch, 'growing.pcap');
+    const bytes = readFileSync(original);
+    writeFileSync(growing, bytes);
+    const profiles = ['pf', 'linux', 'zeek', 'rfc4787'].map((name) => getProfile(name));
+    const pending = simulateCapture(growing, { profiles, worker: { entry: WORKER, minBytes: 0 } });
+    // The same records again, an hour later: each one would be denied as never-seen or state-expired.
+    appendFileSync(growing, shiftedRecords(bytes.subarray(24), 3600));
+    const grown = await pending;
+    const alone = await simulateCapture(original, { profiles, worker: false });
+    const totals = (r: typeof alone): number[] => r.profiles.map((p) => p.denied_total);
+    expect(totals(grown)).toEqual(totals(alone));
+    expect(grown.packets).toBe(alone.packets);
+    // And the appended records are really there for a later run.
+    const later = await simulateCapture(growing, { profiles, worker: false });
+    expect(later.packets).toBe(2 * alone.packets);
   });
 
   it('a worker that fails rejects with its error; a CaptureError stays one', async () => {
