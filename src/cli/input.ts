@@ -11,11 +11,11 @@ export function openInput(file: string, io: CliIo): CaptureSource {
   return file === '-' ? io.stdin : file;
 }
 
-/** `--threads N`: 1 keeps a run in one thread; 2 (the default) lets a big input use a second one. */
-export function parseThreads(text: string | undefined): number {
-  if (text === undefined) return 2;
+/** `--threads N`: 1 keeps a run in one thread, 2 uses a second one; undefined (no option) leaves it to the input's size. */
+export function parseThreads(text: string | undefined): 1 | 2 | undefined {
+  if (text === undefined) return undefined;
   if (text !== '1' && text !== '2') throw new UsageError(`--threads must be 1 or 2, not '${text}'`);
-  return Number(text);
+  return text === '1' ? 1 : 2;
 }
 
 /** A progress line updater. */

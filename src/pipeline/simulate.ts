@@ -28,7 +28,7 @@ export interface SimulateOptions {
   timeline?: TimelineCollector | undefined;
   /**
    * The worker thread that replays the first half of the profiles (simulate-worker.ts), false for one thread.
-   * Default: the built worker, for a regular file of 8 MiB or more and no timeline.
+   * Default: the built worker, for a regular file of 128 MiB or more (threads.ts WORKER_MIN_BYTES) and no timeline.
    */
   worker?: WorkerChoice | false | undefined;
 }

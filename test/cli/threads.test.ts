@@ -1,6 +1,6 @@
 /**
- * The command line's second thread (issue 7): on an input of 8 MiB or more `simulate` replays half of its profiles
- * in a worker. Output must be byte for byte what `--threads 1` gives, from a file, from standard input redirected
+ * The command line's second thread (issue 7): `simulate --threads 2` (the default from 128 MiB) replays half of its
+ * profiles in a worker. Output must be byte for byte what `--threads 1` gives, from a file, from standard input redirected
  * from it, and from standard input already advanced past other bytes (each thread reads it from where it stood).
  */
 import { spawnSync } from 'node:child_process';
@@ -21,36 +21,51 @@ function sh(shell: string, file: string): { status: number | null; stdout: strin
 }
 
 beforeAll(() => {
-  // 9+ MiB from the benchmark's generator (above the 8 MiB a second thread waits for), and the same capture after
-  // 1000 bytes of something else.
+  // 9+ MiB from the benchmark's generator, and the same capture after 1000 bytes of something else.
   const made = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/gen-workload.mjs'), '--packets', '45000', '--flows', '3000', '--duration', '900', '--seed', '7', '--out', big], { encoding: 'utf8' });
   expect(made.status, made.stderr).toBe(0);
   expect(statSync(big).size).toBeGreaterThan(8 * 1024 * 1024);
   writeFileSync(prefixed, Buffer.concat([Buffer.alloc(1000, 0x41), readFileSync(big)]));
 }, 60_000);
 
+// The generator's clients as the local side: replies after their idle gaps are denied differently under each profile,
+// so a profile's result in the wrong place shows.
+const LOCAL = '--local 10.1.0.0/16,2001:db8:a::/48';
+
 describe.each([
-  ['simulate --format json', 'simulate --format json --profile pf --profile linux --profile zeek --profile rfc4787 --sweep udp.single=10s..60s/25s'],
-  ['simulate (text)', 'simulate --profile pf --profile linux --profile openwrt'],
+  ['simulate --format json', `simulate --format json ${LOCAL} --profile pf --profile linux --profile zeek --profile rfc4787 --sweep udp.single=10s..60s/25s`],
+  ['simulate (text)', `simulate ${LOCAL} --profile pf --profile linux --profile openwrt`],
 ])('%s with two threads', (_name, args) => {
   it('gives what one thread gives, from the file, standard input, and standard input already advanced', { timeout: 60_000 }, () => {
     const one = sh(`"$1" "$2" ${args} --threads 1 "$3"`, big);
     expect(one.status, one.stderr).toBe(0);
     expect(one.stdout.length).toBeGreaterThan(1000);
-    const two = sh(`"$1" "$2" ${args} "$3"`, big);
+    if (args.includes('--format json')) {
+      const totals = (JSON.parse(one.stdout) as { profiles: Array<{ denied_total: number }> }).profiles.map((p) => p.denied_total);
+      expect(new Set(totals).size).toBe(totals.length);
+    }
+    const two = sh(`"$1" "$2" ${args} --threads 2 "$3"`, big);
     expect(two.status, two.stderr).toBe(0);
     expect(two.stdout).toBe(one.stdout);
     // Standard input: the document names the file '-'.
     const fromStdin = one.stdout.replace(`"file": ${JSON.stringify(big)}`, '"file": "-"');
-    expect(sh(`"$1" "$2" ${args} - < "$3"`, big).stdout).toBe(fromStdin);
+    expect(sh(`"$1" "$2" ${args} --threads 2 - < "$3"`, big).stdout).toBe(fromStdin);
     // Both threads begin where standard input stands, not at the file's start (nor where the other's reads moved it).
-    const advanced = sh(`{ head -c 1000 >/dev/null; "$1" "$2" ${args} -; } < "$3"`, prefixed);
+    const advanced = sh(`{ head -c 1000 >/dev/null; "$1" "$2" ${args} --threads 2 -; } < "$3"`, prefixed);
     expect(advanced.status, advanced.stderr).toBe(0);
     expect(advanced.stdout).toBe(fromStdin);
   });
 });
 
 describe('--threads', () => {
+  it('by default a second reader only for inputs of 128 MiB or more (where it pays on two vCPUs)', async () => {
+    const { WORKER_MIN_BYTES, workerCaptureSource } = await import('../../src/pipeline/threads.js');
+    expect(WORKER_MIN_BYTES).toBe(128 * 1024 * 1024);
+    expect(workerCaptureSource(big)).toBeUndefined();
+    expect(workerCaptureSource(big, 0)).toEqual({ kind: 'path', path: big, readBytes: statSync(big).size });
+    expect(workerCaptureSource(join(scratch, 'no-such.pcap'), 0)).toBeUndefined();
+  });
+
   it('takes 1 or 2', () => {
     const result = sh('"$1" "$2" simulate --threads 3 "$3"', big);
     expect(result.status).toBe(2);

@@ -37,7 +37,8 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
     timeline,
     localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
     onProgress: progress.update,
-    worker: threads === 1 ? false : undefined,
+    // Two threads when asked, whatever the size (stdin must still be a regular file for the second reader).
+    worker: threads === 1 ? false : threads === 2 ? { minBytes: 0 } : undefined,
   });
   progress.done();
   if (options.format === 'json') {
