@@ -87,7 +87,7 @@ export async function readCapture(
   // `-` is the global process.stdin, looked up per call so an embedding (or a test) can substitute it.
   if (typeof source !== 'string' || source === '-') {
     const stream = typeof source === 'string' ? process.stdin : source;
-    const name = typeof source === 'string' ? source : '<stream>';
+    const name = captureSourceName(source);
     // `udptrack analyze - < F`: standard input redirected from a regular file reads like the file itself (the
     // stream path's 64 KiB chunks and async steps cost ~35 % more on 1M packets; issue 7, stdin within 1.2×).
     const stdinSize = regularFileSize(stream);
@@ -108,6 +108,15 @@ export async function readCapture(
 }
 
 const STDIN_FD = 0;
+
+/**
+ * How messages name a source: its path; `-` for standard input, also when given as the process's stdin stream (as
+ * the CLI does, so a test can substitute it); `<stream>` for any other stream.
+ */
+export function captureSourceName(source: string | NodeJS.ReadableStream): string {
+  if (typeof source === 'string') return source;
+  return (source as { fd?: unknown }).fd === STDIN_FD ? '-' : '<stream>';
+}
 
 /**
  * The size left to read when `stream` is this process's real standard input (fd 0) and that is a regular file;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, parentPort, workerData } from 'node:worker_threads';
-import { CaptureError, isCaptureDescriptor, regularFileSize, type CaptureErrorCode, type CaptureSource } from '../capture/index.js';
+import { CaptureError, captureSourceName, isCaptureDescriptor, regularFileSize, type CaptureErrorCode, type CaptureSource } from '../capture/index.js';
 
 /**
  * Inputs smaller than this stay in one thread unless a caller asks: a worker costs ~100 ms to start, decodes the
@@ -62,7 +62,7 @@ export function workerCaptureSource(source: CaptureSource, minBytes = WORKER_MIN
   if (size === undefined || size < minBytes) return undefined;
   const offset = descriptorOffset(STDIN_FD);
   if (offset === undefined) return undefined;
-  return { kind: 'descriptor', fd: STDIN_FD, name: typeof source === 'string' ? source : '<stream>', sizeBytes: size, startOffset: offset, readBytes: Math.max(0, size - offset) };
+  return { kind: 'descriptor', fd: STDIN_FD, name: captureSourceName(stream), sizeBytes: size, startOffset: offset, readBytes: Math.max(0, size - offset) };
 }
 
 /** What the worker passes to readCapture. */

@@ -139,5 +139,9 @@ describe('the built binary', () => {
     const skipped = spawnSync('sh', ['-c', '{ head -c 10 >/dev/null; "$1" "$2" analyze -; } < "$3"', 'sh', process.execPath, bin, file], { encoding: 'utf8' });
     expect(skipped.status).toBe(2);
     expect(skipped.stderr).toMatch(/not a capture file/);
+    // Messages name standard input as the user typed it, '-' (it said '<stream>').
+    const empty = spawnSync('sh', ['-c', '"$1" "$2" analyze - < /dev/null', 'sh', process.execPath, bin], { encoding: 'utf8' });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toBe('udptrack: -: empty file\n');
   });
 });
