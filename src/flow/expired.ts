@@ -75,9 +75,13 @@ export class ExpiredStates {
    * @param capacityStates - the most states kept. Allocated whole: typed arrays this size come from calloc'd pages
    *   that cost nothing until a state lands on them; timeout keys are small indexes, not a JS array of strings (which
    *   the heap had to fill and scan whole for every table).
+   * @param storeKeyNames - the timeout key names of the flow store whose flows rememberFlow will get, in its order:
+   *   they take the first indexes, so a flow's key index is copied as it is instead of looked up by name per flow.
    */
-  constructor(capacityStates: number) {
+  constructor(capacityStates: number, storeKeyNames: readonly string[] = []) {
     this.capacity = capacityStates;
+    this.storeKeyNames = storeKeyNames;
+    for (const name of storeKeyNames) this.keyIndexOf(name);
     this.keyWords = new Uint32Array(capacityStates * KEY_WORDS);
     this.ports = new Uint32Array(capacityStates);
     this.ipVersions = new Uint8Array(capacityStates);
@@ -106,6 +110,7 @@ export class ExpiredStates {
   }
 
   private readonly keyNames: string[] = [];
+  private readonly storeKeyNames: readonly string[];
   private readonly keyIndexes = new Map<string, number>();
 
   /** Remember an expired state of the flow keyed by `key`, forgetting the oldest when full. */
@@ -169,7 +174,7 @@ export class ExpiredStates {
     this.lastUs[slot] = store.lastUs[f]!;
     this.expiresUs[slot] = store.expiresUs[f]!;
     this.timeoutUs[slot] = store.timeoutUsOf(f);
-    this.timeoutKeyIndexes[slot] = this.keyIndexOf(store.timeoutKeyName(f));
+    this.timeoutKeyIndexes[slot] = store.keyNames === this.storeKeyNames ? store.timeoutKeyIndex[f]! : this.keyIndexOf(store.timeoutKeyName(f));
     const side = store.localSide[f]!; // 0 none, 1 a, 2 b
     const aPackets = store.aPackets[f]!;
     const bPackets = store.bPackets[f]!;

@@ -242,7 +242,7 @@ export class FlowTable {
   private readonly cursor: FlowRecord;
   private readonly reported: FlowRecord;
   /** Recently expired states by key hash; the ended flow is kept to compare the full key. */
-  private readonly recentExpired = new ExpiredStates(MAX_RECENT_EXPIRED);
+  private readonly recentExpired: ExpiredStates;
   // Scratch key of the current packet.
   private s0 = 0;
   private s1 = 0;
@@ -276,6 +276,7 @@ export class FlowTable {
       1024,
       options.profile.streamDelayUs,
     );
+    this.recentExpired = new ExpiredStates(MAX_RECENT_EXPIRED, this.store.keyNames);
     const capacity = 1024;
     this.slots = new Int32Array(capacity);
     this.slotHashes = new Int32Array(capacity);
