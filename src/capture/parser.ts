@@ -51,6 +51,8 @@ export interface CaptureParser {
   readonly headerAccepted: boolean;
   /** Bytes pushed so far. */
   readonly bytesRead: number;
+  /** Packet records delivered so far. */
+  readonly records: number;
 }
 
 /** Known non-capture magics, to say what the file is instead (read big-endian from the first 4 bytes). */
@@ -69,6 +71,10 @@ export class StreamingCaptureParser implements CaptureParser {
   readonly buffer: ChunkBuffer;
   bytesRead = 0;
   private readonly sink: RecordSink;
+
+  get records(): number {
+    return this.sink.frames;
+  }
   private reader: FormatReader | null = null;
   private ended = false;
 

@@ -41,10 +41,10 @@ export function isCaptureDescriptor(source: CaptureSource): source is CaptureDes
 /** Options for `readCapture`. */
 export interface ReadCaptureOptions {
   /**
-   * Called after each chunk is read: bytes read so far, and the file size when known (undefined for
-   * streams). Runs synchronously between chunks, so keep it cheap.
+   * Called after each chunk is read: bytes read so far, the file size when known (undefined for streams), and the
+   * packet records delivered so far. Runs synchronously between chunks, so keep it cheap.
    */
-  onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  onProgress?: ((bytesRead: number, totalBytes: number | undefined, records: number) => void) | undefined;
   /** Initial size of the reused buffer (default 1 MiB); mainly for tests of chunk boundaries. */
   bufferBytes?: number | undefined;
   /**
@@ -178,7 +178,7 @@ async function readOpenFile(
       await parser.pause;
       parser.resume();
     }
-    options.onProgress?.(parser.bytesRead, sizeBytes);
+    options.onProgress?.(parser.bytesRead, sizeBytes, parser.records);
     if (parser.stopped) break;
   }
   return parser.end();
@@ -215,7 +215,7 @@ async function readStream(
         await parser.pause;
         parser.resume();
       }
-      options.onProgress?.(parser.bytesRead, undefined);
+      options.onProgress?.(parser.bytesRead, undefined, parser.records);
       if (parser.stopped) break;
     }
   } finally {

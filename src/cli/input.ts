@@ -20,10 +20,8 @@ export function parseThreads(text: string | undefined): 1 | 2 | undefined {
 
 /** A progress line updater. */
 export interface ProgressReporter {
-  /** Input read so far; `records` when the caller counts them, else `packets` below. */
-  update: ((bytesRead: number, totalBytes: number | undefined, records?: number) => void) | undefined;
-  /** Packets counted by the caller (for the packets/s figure) when update() is not given them. */
-  packets: number;
+  /** Input read so far: bytes, the input's size when known, packet records (for the packets/s figure). */
+  update: ((bytesRead: number, totalBytes: number | undefined, records: number) => void) | undefined;
   done(): void;
 }
 
@@ -39,7 +37,6 @@ export function progressReporter(file: string, io: CliIo, force?: boolean): Prog
   let lastDrawMs = 0;
   let drawn = false;
   const reporter: ProgressReporter = {
-    packets: 0,
     update: undefined,
     done() {
       if (drawn) io.stderr.write('\r\x1b[K');
@@ -51,7 +48,7 @@ export function progressReporter(file: string, io: CliIo, force?: boolean): Prog
     if (nowMs - lastDrawMs < REDRAW_EVERY_MS) return;
     lastDrawMs = nowMs;
     const elapsedSec = Math.max((nowMs - startedMs) / 1000, 0.001);
-    const rate = (records ?? reporter.packets) / elapsedSec;
+    const rate = records / elapsedSec;
     let line = `${mib(bytesRead)}`;
     if (totalBytes !== undefined && totalBytes > 0) {
       const fraction = bytesRead / totalBytes;

@@ -23,9 +23,8 @@ export interface PacketFeedCallbacks {
   onLocalSide: (local: LocalSide) => void;
   /** Every packet the tables take (isReplayedPacket), valid only during the call. */
   onPacket: (pkt: DecodedPacket) => void;
-  /** Called for every record read (progress counting). */
-  onRecord?: (() => void) | undefined;
-  onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  /** After each chunk: bytes read, the input's size when known, records read (capture/read.ts). */
+  onProgress?: ((bytesRead: number, totalBytes: number | undefined, records: number) => void) | undefined;
   /** Output backpressure, asked between chunks (capture/read.ts ReadCaptureOptions.throttle). */
   throttle?: (() => Promise<void> | undefined) | undefined;
   /** Read at most this many bytes of a file (capture/read.ts ReadCaptureOptions.maxBytes). */
@@ -90,7 +89,6 @@ export async function feedPackets(source: CaptureSource, callbacks: PacketFeedCa
   const capture = await readCapture(
     source,
     (record) => {
-      callbacks.onRecord?.();
       if (!started && local !== undefined) start(local);
       if (started) {
         const pkt = decoder.decode(record);

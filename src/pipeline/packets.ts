@@ -14,7 +14,7 @@ export interface PacketWalkResult {
 
 /** Options of a packet walk. */
 export interface PacketWalkOptions {
-  onProgress?: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  onProgress?: ((bytesRead: number, totalBytes: number | undefined, records: number) => void) | undefined;
 }
 
 /**

@@ -129,16 +129,11 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     }
   };
 
-  let records = 0;
-  const onProgress = options.onProgress;
   const fed = await feedPackets(source, {
     localNetworks: options.localNetworks,
     onLocalSide: startTables,
     onPacket: (pkt) => replayPacket(pkt, recordTimeUs(pkt.record)),
-    onRecord: () => {
-      records++;
-    },
-    onProgress: onProgress === undefined ? undefined : (bytesRead, totalBytes) => onProgress(bytesRead, totalBytes, records),
+    onProgress: options.onProgress,
     throttle: options.throttle,
     maxBytes: options.maxBytes,
   });

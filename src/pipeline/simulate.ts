@@ -72,11 +72,11 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
   // One more table that never forgets (24 h): the longest silences of each 5-tuple, for keepalive advice.
   const observer = withOverrides(getProfile('zeek'), 'inactivity=24h');
   const tuples = new Map<string, { flowId: number; key: string; firstUs: number; lastUs: number; maxGapUs: number; service: string; local: string; remote: string }>();
-  // Two cores: a worker replays the first half of the variants while this thread replays the rest, the observer,
-  // and reports progress. Each reads and decodes the file itself: decoding is a small part of a table's work
-  // (issue 7), and the tables need nothing from each other.
-  const remote = startRemoteVariants(source, variants, options);
-  const here = variants.slice(remote?.count ?? 0);
+  // Two cores on a big input: a worker replays the first half of the variants while this thread replays the rest,
+  // the observer, and reports progress. Each reads and decodes the file itself: decoding is a small part of a
+  // table's work (issue 7), and the tables need nothing from each other.
+  const helper = startRemoteVariants(source, variants, options);
+  const here = variants.slice(helper?.count ?? 0);
   let result: Awaited<ReturnType<typeof replayCapture>>;
   try {
     result = await replayCapture(source, {
@@ -84,7 +84,7 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
       localNetworks: options.localNetworks,
       onProgress: options.onProgress,
       // What the worker reads too: the same records even if the file is still growing.
-      maxBytes: remote?.readBytes,
+      maxBytes: helper?.readBytes,
       // The profile tables' flows are never reported (only their denials and expiries count): packet counts suffice,
       // unless the HTML timeline draws them. The observer table (last) feeds the keepalive advice: full counters.
       trafficCounters: (index) => (index < here.length && options.timeline === undefined ? 'packets' : 'full'),
@@ -100,11 +100,11 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
       },
     });
   } catch (error) {
-    remote?.worker.stop();
+    helper?.worker.stop();
     throw error;
   }
-  if (remote !== undefined) {
-    const data = await remote.worker.result;
+  if (helper !== undefined) {
+    const data = await helper.worker.result;
     data.forEach((d, i) => {
       variants[i]!.denials = VariantDenials.from(d);
     });

@@ -321,6 +321,23 @@ describe('a byte limit (maxBytes): the file as it was when a run began', () => {
   }
   const path = writeTemp('limited.pcap', bytes);
 
+  it('progress says how many records were read so far, file and stream alike', async () => {
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 4096) }, (_, i) => Buffer.from(bytes.subarray(i * 4096, (i + 1) * 4096)));
+    for (const source of [path, () => Readable.from(pieces)]) {
+      const seen: Array<[number, number]> = [];
+      let delivered = 0;
+      const summary = await readCapture(typeof source === 'string' ? source : source(), () => void delivered++, {
+        bufferBytes: 4096,
+        onProgress: (bytesRead, _total, records) => seen.push([bytesRead, records]),
+      });
+      expect(seen.length).toBeGreaterThan(1);
+      expect(seen.at(-1)).toEqual([bytes.length, summary.records]);
+      expect(summary.records).toBe(delivered);
+      // Never going back.
+      for (let i = 1; i < seen.length; i++) expect(seen[i]![1]).toBeGreaterThanOrEqual(seen[i - 1]![1]);
+    }
+  });
+
   it('reads the records within the limit, and only those', async () => {
     const all = await readPath(path);
     const end = boundaries[120]!; // exactly 120 records

@@ -26,7 +26,6 @@ export async function runPackets(file: string, options: PacketsOptions, io: CliI
   const { stats, capture } = await walkPackets(
     source,
     (pkt) => {
-      progress.packets++;
       if (options.udpOnly && !(pkt.hasUdp && pkt.ipProto === 17)) return;
       io.stdout.write(asJson ? `${JSON.stringify(buildPacketJson(pkt))}\n` : `${renderPacketLine(pkt)}\n`);
     },
