@@ -23,6 +23,13 @@ export type LocalSource = 'option' | 'capture-direction' | 'denial-log' | 'most-
 /** The local side: a set of networks, plus how they were chosen. */
 export class LocalSide {
   private readonly cidrs: Cidr[] = [];
+  // The networks again as int32 masks and masked prefixes, per family: roleOf asks for every packet of every table,
+  // and arrays of numbers above 2^31 (0xffffffff masks) were doubles compared through a loop over objects (issue 7).
+  private readonly v4Masks: Int32Array;
+  private readonly v4Prefixes: Int32Array;
+  /** Four words per network. */
+  private readonly v6Masks: Int32Array;
+  private readonly v6Prefixes: Int32Array;
 
   constructor(
     readonly source: LocalSource,
@@ -30,6 +37,12 @@ export class LocalSide {
     networks: readonly string[] = [],
   ) {
     for (const text of networks) this.cidrs.push(parseCidr(text));
+    const v4 = this.cidrs.filter((c) => c.version === 4);
+    const v6 = this.cidrs.filter((c) => c.version === 6);
+    this.v4Masks = Int32Array.from(v4, (c) => c.masks[0]);
+    this.v4Prefixes = Int32Array.from(v4, (c) => c.prefixWords[0]);
+    this.v6Masks = Int32Array.from(v6.flatMap((c) => c.masks));
+    this.v6Prefixes = Int32Array.from(v6.flatMap((c) => c.prefixWords));
   }
 
   /** The networks as text (`192.168.1.10`, `10.0.0.0/8`, `fe80::1`). */
@@ -41,27 +54,24 @@ export class LocalSide {
     return this.cidrs.length === 0;
   }
 
-  /** Whether an IPv4 address (unsigned 32-bit) is local. Called for every packet: no allocation. */
+  /** Whether an IPv4 address (32-bit, signed or unsigned) is local. Called for every packet: no allocation. */
   hasIpv4(addr: number): boolean {
-    const cidrs = this.cidrs;
-    for (let i = 0; i < cidrs.length; i++) {
-      const c = cidrs[i]!;
-      if (c.version === 4 && (addr & c.masks[0]) >>> 0 === c.prefixWords[0]) return true;
-    }
+    const masks = this.v4Masks;
+    const prefixes = this.v4Prefixes;
+    for (let i = 0; i < masks.length; i++) if ((addr & masks[i]!) === prefixes[i]) return true;
     return false;
   }
 
   /** Whether an IPv6 address (four 32-bit words) is local. Called for every packet: no allocation. */
   hasIpv6(w0: number, w1: number, w2: number, w3: number): boolean {
-    const cidrs = this.cidrs;
-    for (let i = 0; i < cidrs.length; i++) {
-      const c = cidrs[i]!;
+    const masks = this.v6Masks;
+    const prefixes = this.v6Prefixes;
+    for (let w = 0; w < masks.length; w += 4) {
       if (
-        c.version === 6 &&
-        (w0 & c.masks[0]) >>> 0 === c.prefixWords[0] &&
-        (w1 & c.masks[1]) >>> 0 === c.prefixWords[1] &&
-        (w2 & c.masks[2]) >>> 0 === c.prefixWords[2] &&
-        (w3 & c.masks[3]) >>> 0 === c.prefixWords[3]
+        (w0 & masks[w]!) === prefixes[w] &&
+        (w1 & masks[w + 1]!) === prefixes[w + 1] &&
+        (w2 & masks[w + 2]!) === prefixes[w + 2] &&
+        (w3 & masks[w + 3]!) === prefixes[w + 3]
       ) {
         return true;
       }

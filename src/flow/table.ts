@@ -193,6 +193,15 @@ export interface FlowTableOptions {
 const PF_NO_TRAFFIC = 0;
 const PF_SINGLE = 1;
 const PF_MULTIPLE = 2;
+/** flow-store.ts serviceBy: 2 for a payload fingerprint. */
+const SERVICE_BY_PAYLOAD = 2;
+/** flow-store.ts opener: 0 side A, 1 side B. */
+const OPENER_A = 0;
+const OPENER_B = 1;
+const FAMILY_PF = 0;
+const FAMILY_CONNTRACK = 1;
+const FAMILY_TWO_STATE = 2;
+const FAMILY_IDLE = 3;
 const WHEEL_SLOTS = 4096; // 1 s each: ~68 minutes before a slot is revisited
 const WHEEL_MASK = WHEEL_SLOTS - 1;
 const US_PER_SEC = 1_000_000;
@@ -265,6 +274,7 @@ export class FlowTable {
     const keyNames = options.profile.keys.map((k) => k.name);
     const keyIndex = (name: string): number => Math.max(0, keyNames.indexOf(name));
     const family = options.profile.family;
+    this.family = family === 'pf' ? FAMILY_PF : family === 'conntrack' ? FAMILY_CONNTRACK : family === 'two-state' ? FAMILY_TWO_STATE : FAMILY_IDLE;
     this.initialKey = family === 'pf' ? keyIndex('udp.first') : family === 'conntrack' ? keyIndex('unreplied') : 0;
     this.pfSingle = keyIndex('udp.single');
     this.pfMultiple = keyIndex('udp.multiple');
@@ -317,55 +327,92 @@ export class FlowTable {
     this.lastHash = hash;
     obs.role = role;
     obs.fromA = srcIsA;
-    let flow = this.at(this.find(hash, pkt.ipVersion === 6 ? 6 : 4, pkt.srcPort, pkt.dstPort, srcIsA));
-    if (flow !== undefined && flow.hasState && tsUs >= flow.expiresUs + this.lagUs) {
-      this.endFlow(flow, 'idle-timeout');
-      flow = undefined;
-    } else if (flow !== undefined && !flow.hasState && tsUs >= flow.lastUs + this.deniedHoldUs) {
-      this.endFlow(flow, 'denied-only-idle');
-      flow = undefined;
+    // The flow as its slot in the store: the state machines below read and write the arrays directly (every packet of
+    // every table comes here; accessors that turn bytes into strings and back showed in simulate's profile).
+    const s = this.store;
+    const f = this.find(hash, pkt.ipVersion === 6 ? 6 : 4, pkt.srcPort, pkt.dstPort, srcIsA);
+    if (f >= 0 && !loggedDenied && s.hasState[f] === 1 && tsUs < s.expiresUs[f]!) {
+      // Most packets: a live state, refreshed. Every other case is observeOther's, out of line: a case first met after
+      // the optimizing compiler ran (the first expiry, denial or purge-window packet) then deoptimizes only that
+      // function, not this one — each recompile of the whole observe cost ~30–40 ms on a 1M-packet run (issue 7).
+      this.prevLastUs = s.lastUs[f]!;
+      this.account(f, pkt, srcIsA, tsUs);
+      this.updateState(f, srcIsA, role, tsUs);
+      obs.verdict = 'pass';
+      obs.flow = this.at(f);
+      return 'pass';
     }
-    this.prevLastUs = flow === undefined ? -1 : flow.lastUs;
+    return this.observeOther(pkt, tsUs, loggedDenied, f, hash, srcIsA, role);
+  }
+
+  /** observe() for a packet without a live, unexpired state to refresh: `f` its flow's slot or -1. */
+  private observeOther(pkt: DecodedPacket, tsUs: number, loggedDenied: boolean, f: number, hash: number, srcIsA: boolean, role: PacketRole): Verdict {
+    const obs = this.last;
+    const s = this.store;
+    if (f >= 0) {
+      if (s.hasState[f] === 1) {
+        if (tsUs >= s.expiresUs[f]! + this.lagUs) {
+          this.endFlow(f, 'idle-timeout');
+          f = -1;
+        }
+      } else if (tsUs >= s.lastUs[f]! + this.deniedHoldUs) {
+        this.endFlow(f, 'denied-only-idle');
+        f = -1;
+      }
+    }
+    this.prevLastUs = f < 0 ? -1 : s.lastUs[f]!;
     let verdict: Verdict = 'pass';
-    if (loggedDenied && flow !== undefined && flow.hasState && tsUs < flow.expiresUs + this.lagUs) {
+    if (loggedDenied && f >= 0 && s.hasState[f] === 1) {
       // A denial log says the firewall dropped a packet the model still holds state for: the firewall's memory was
-      // lost some other way (a flush, a reload, a restart). The dropped packet refreshes nothing.
+      // lost some other way (a flush, a reload, a restart). The dropped packet refreshes nothing. (Expired states
+      // ended just above.)
       verdict = 'deny';
-      this.account(flow, pkt, srcIsA, tsUs);
-      flow.deniedPackets++;
+      this.account(f, pkt, srcIsA, tsUs);
+      s.deniedPackets[f] = s.deniedPackets[f]! + 1;
       this.counts.denied++;
-      this.emitDenial(pkt, flow, tsUs, 'deny', 0, true);
-    } else if ((role === 'inbound' || loggedDenied) && (flow === undefined || !flow.hasState)) {
+      this.emitDenial(pkt, f, tsUs, 'deny', 0, true);
+    } else if ((role === 'inbound' || loggedDenied) && (f < 0 || s.hasState[f] === 0)) {
       verdict = 'deny';
-      if (flow === undefined) flow = this.createFlow(pkt, hash, srcIsA, tsUs, false);
-      this.account(flow, pkt, srcIsA, tsUs);
-      flow.deniedPackets++;
+      if (f < 0) f = this.createFlow(pkt, hash, srcIsA, tsUs, false);
+      this.account(f, pkt, srcIsA, tsUs);
+      s.deniedPackets[f] = s.deniedPackets[f]! + 1;
       this.counts.denied++;
-      this.emitDenial(pkt, flow, tsUs, 'deny', 0);
+      this.emitDenial(pkt, f, tsUs, 'deny', 0);
     } else {
       let stateIsNew = true;
-      if (flow === undefined) {
-        flow = this.createFlow(pkt, hash, srcIsA, tsUs, true);
-      } else if (!flow.hasState) {
+      if (f < 0) {
+        f = this.createFlow(pkt, hash, srcIsA, tsUs, true);
+      } else if (s.hasState[f] === 0) {
         // A flow seen only as denied packets gains state when the local side sends (or transit traffic passes).
-        flow.opener = srcIsA ? 'a' : 'b';
-        this.startState(flow, tsUs);
-      } else if (tsUs >= flow.expiresUs) {
+        s.opener[f] = srcIsA ? OPENER_A : OPENER_B;
+        this.startState(f, tsUs);
+      } else if (tsUs >= s.expiresUs[f]!) {
         stateIsNew = false;
         verdict = 'window';
-        flow.windowPackets++;
+        s.windowPackets[f] = s.windowPackets[f]! + 1;
         this.counts.window++;
-        if (role === 'inbound') this.emitDenial(pkt, flow, tsUs, 'window', tsUs - flow.expiresUs);
+        if (role === 'inbound') this.emitDenial(pkt, f, tsUs, 'window', tsUs - s.expiresUs[f]!);
       } else {
         stateIsNew = false;
       }
-      this.account(flow, pkt, srcIsA, tsUs);
+      this.account(f, pkt, srcIsA, tsUs);
       // The packet that creates a state only creates it (udp.first / unreplied); later ones update it.
-      if (!stateIsNew) this.updateState(flow, srcIsA, role, tsUs);
+      if (!stateIsNew) this.updateState(f, srcIsA, role, tsUs);
     }
     obs.verdict = verdict;
-    obs.flow = flow;
+    obs.flow = this.at(f);
     return verdict;
+  }
+
+  /**
+   * Whether the flow of the last observe() may still get a better service guess: none from its payload yet, and
+   * within its first `maxPackets` packets (asked for every packet: read from the store, not through the handle).
+   */
+  lastFlowServiceOpen(maxPackets: number): boolean {
+    if (this.last.flow === undefined) return false;
+    const s = this.store;
+    const f = this.cursor.index; // last.flow is the cursor
+    return s.serviceBy[f] !== SERVICE_BY_PAYLOAD && s.aPackets[f]! + s.bPackets[f]! <= maxPackets;
   }
 
   /**
@@ -390,11 +437,12 @@ export class FlowTable {
     obs.fromA = srcIsA;
     const hash = srcIsA ? this.hashKey(this.s0, this.s1, this.s2, this.s3, sport, this.d0, this.d1, this.d2, this.d3, dport)
                         : this.hashKey(this.d0, this.d1, this.d2, this.d3, dport, this.s0, this.s1, this.s2, this.s3, sport);
-    let flow = this.at(this.find(hash, version, sport, dport, srcIsA));
-    if (flow !== undefined && flow.hasState && tsUs >= flow.expiresUs + this.lagUs) {
-      this.endFlow(flow, 'idle-timeout');
-      flow = undefined;
+    let f = this.find(hash, version, sport, dport, srcIsA);
+    if (f >= 0 && this.store.hasState[f] === 1 && tsUs >= this.store.expiresUs[f]! + this.lagUs) {
+      this.endFlow(f, 'idle-timeout');
+      f = -1;
     }
+    const flow = this.at(f);
     obs.flow = flow;
     const alive = flow !== undefined && flow.hasState;
     if (!loggedDenied && (alive || role !== 'inbound')) {
@@ -488,9 +536,8 @@ export class FlowTable {
     // The wheel runs whole seconds behind packet time: what came due within the last second expired all the same.
     for (let k = this.finishedUpTo; k < stop; k++) {
       const f = alive[k]!;
-      const flow = this.at(f)!;
-      if (this.dueUs(f) <= this.nowUs) this.endFlow(flow, flow.hasState ? 'idle-timeout' : 'denied-only-idle');
-      else this.endFlow(flow, 'end-of-input');
+      if (this.dueUs(f) <= this.nowUs) this.endFlow(f, this.store.hasState[f] === 1 ? 'idle-timeout' : 'denied-only-idle');
+      else this.endFlow(f, 'end-of-input');
     }
     this.finishedUpTo = stop;
     if (stop < alive.length) return true;
@@ -504,14 +551,16 @@ export class FlowTable {
 
   // --- state machines -------------------------------------------------------------------------------------
 
-  private startState(flow: FlowRecord, tsUs: number): void {
-    flow.hasState = true;
-    flow.stateCreatedUs = tsUs;
-    flow.seenReply = false;
+  private startState(f: number, tsUs: number): void {
+    const s = this.store;
+    s.hasState[f] = 1;
+    s.stateCreatedUs[f] = tsUs;
+    s.seenReply[f] = 0;
     // pf: the opener becomes SINGLE, the peer NO_TRAFFIC, on udp.first (pf.c pf_test_rule → pf_create_state).
-    flow.peerStateA = flow.opener === 'a' ? PF_SINGLE : PF_NO_TRAFFIC;
-    flow.peerStateB = flow.opener === 'b' ? PF_SINGLE : PF_NO_TRAFFIC;
-    this.setTimeout(flow, this.initialKey, tsUs, 'created');
+    const openerIsA = s.opener[f] === OPENER_A;
+    s.peerStateA[f] = openerIsA ? PF_SINGLE : PF_NO_TRAFFIC;
+    s.peerStateB[f] = openerIsA ? PF_NO_TRAFFIC : PF_SINGLE;
+    this.setTimeout(f, this.initialKey, tsUs, 'created');
   }
 
   // The state machines name timeouts by their index in the profile's keys (the store's timeoutKeyIndex): every packet
@@ -522,113 +571,110 @@ export class FlowTable {
   private readonly pfMultiple: number;
   private readonly unreplied: number;
   private readonly replied: number;
+  /** The profile's model family as a small number (FAMILY_*), for the per-packet switch. */
+  private readonly family: number;
 
-  private updateState(flow: FlowRecord, fromA: boolean, role: PacketRole, tsUs: number): void {
+  private updateState(f: number, fromA: boolean, role: PacketRole, tsUs: number): void {
     const profile = this.profile;
-    const fromOpener = (flow.opener === 'a') === fromA;
+    const s = this.store;
     let key: number;
-    switch (profile.family) {
-      case 'pf': {
+    switch (this.family) {
+      case FAMILY_PF: {
         // pf.c, UDP state update: the sender rises to at least SINGLE; a SINGLE receiver becomes MULTIPLE;
         // udp.multiple only when both are MULTIPLE, else udp.single.
-        let sender = fromA ? flow.peerStateA : flow.peerStateB;
-        let receiver = fromA ? flow.peerStateB : flow.peerStateA;
+        let sender = fromA ? s.peerStateA[f]! : s.peerStateB[f]!;
+        let receiver = fromA ? s.peerStateB[f]! : s.peerStateA[f]!;
         if (sender < PF_SINGLE) sender = PF_SINGLE;
         if (receiver === PF_SINGLE) receiver = PF_MULTIPLE;
         if (fromA) {
-          flow.peerStateA = sender;
-          flow.peerStateB = receiver;
+          s.peerStateA[f] = sender;
+          s.peerStateB[f] = receiver;
         } else {
-          flow.peerStateB = sender;
-          flow.peerStateA = receiver;
+          s.peerStateB[f] = sender;
+          s.peerStateA[f] = receiver;
         }
-        key = flow.peerStateA === PF_MULTIPLE && flow.peerStateB === PF_MULTIPLE ? this.pfMultiple : this.pfSingle;
+        key = sender === PF_MULTIPLE && receiver === PF_MULTIPLE ? this.pfMultiple : this.pfSingle;
         break;
       }
-      case 'conntrack': {
+      case FAMILY_CONNTRACK: {
         // nf_conntrack_udp_packet: replied (stream) timeout only once a reply was seen and the flow is older than
         // stream_ts (creation + 2 s); IPS_SEEN_REPLY is set after the reply itself is processed.
-        key = flow.seenReply && tsUs > flow.stateCreatedUs + this.profile.streamDelayUs ? this.replied : this.unreplied;
-        if (!fromOpener) flow.seenReply = true;
+        key = s.seenReply[f] === 1 && tsUs > s.stateCreatedUs[f]! + profile.streamDelayUs ? this.replied : this.unreplied;
+        if ((s.opener[f] === OPENER_A) !== fromA) s.seenReply[f] = 1;
         break;
       }
-      case 'two-state': {
-        const aPackets = this.store.aPackets[flow.index]!;
-        const bPackets = this.store.bPackets[flow.index]!;
-        const bothWays = aPackets > 0 && bPackets > 0;
-        const packets = aPackets + bPackets;
+      case FAMILY_TWO_STATE: {
+        const aPackets = s.aPackets[f]!;
+        const bPackets = s.bPackets[f]!;
         // profile.keys: [initial, established].
-        key = bothWays && packets >= profile.establishAfterPackets ? 1 : 0;
+        key = aPackets > 0 && bPackets > 0 && aPackets + bPackets >= profile.establishAfterPackets ? 1 : 0;
         break;
       }
-      case 'idle':
+      default:
         key = 0;
         break;
     }
     // RFC 4787 REQ-6: a NAT must refresh on outbound traffic; inbound refresh is optional and modelled off.
     if (!profile.inboundRefresh && role === 'inbound') return;
-    this.setTimeout(flow, key, tsUs, 'timeout-changed');
+    this.setTimeout(f, key, tsUs, 'timeout-changed');
   }
 
-  /** Set the state's timeout to key index `key` from `tsUs`; a change of key is a state event. */
-  private setTimeout(flow: FlowRecord, key: number, tsUs: number, event: 'created' | 'timeout-changed'): void {
+  /** Set flow slot `f`'s timeout to key index `key` from `tsUs`; a change of key is a state event. */
+  private setTimeout(f: number, key: number, tsUs: number, event: 'created' | 'timeout-changed'): void {
     const store = this.store;
     const timeoutUs = store.timeoutUsByKeyIndex[key]!;
-    flow.expiresUs = tsUs + timeoutUs;
+    store.expiresUs[f] = tsUs + timeoutUs;
     // A shorter timeout (pf udp.first 60 s → udp.single 30 s) or an earlier packet time moves the expiry before the
     // slot the flow waits in: file it again, or its expiry would be reported up to the old timeout late.
-    const f = flow.index;
     const wheelSec = store.wheelSec[f]!;
     if (wheelSec >= 0 && Math.floor(this.dueUs(f) / US_PER_SEC) < wheelSec) this.fileInWheel(f);
     // The timeout is derived from the key (flow-store.ts timeoutUsOf): a new key is a new timeout.
     if (event === 'created' || key !== store.timeoutKeyIndex[f]) {
       store.timeoutKeyIndex[f] = key;
       store.addEvent(f, tsUs, event, key);
-      this.events.onStateEvent?.(flow, { atUs: tsUs, event, timeoutKey: store.keyNames[key]!, timeoutUs });
+      if (this.events.onStateEvent !== undefined) {
+        this.events.onStateEvent(this.at(f)!, { atUs: tsUs, event, timeoutKey: store.keyNames[key]!, timeoutUs });
+      }
     }
   }
 
   // --- flows ------------------------------------------------------------------------------------------------
 
-  private createFlow(pkt: DecodedPacket, hash: number, srcIsA: boolean, tsUs: number, withState: boolean): FlowRecord {
-    const version = pkt.ipVersion === 6 ? 6 : 4;
+  /** A new flow for the packet in a fresh store slot, filed in the index and the wheel; returns the slot. */
+  private createFlow(pkt: DecodedPacket, hash: number, srcIsA: boolean, tsUs: number, withState: boolean): number {
+    const s = this.store;
     const role = this.last.role;
-    let localSide: 'a' | 'b' | undefined;
-    if (role === 'outbound' || role === 'local') localSide = srcIsA ? 'a' : 'b';
-    else if (role === 'inbound') localSide = srcIsA ? 'b' : 'a';
-    const flow = this.cursor;
-    flow.index = this.store.allocate();
-    flow.id = this.nextId++;
-    flow.ipVersion = version;
-    flow.portA = srcIsA ? pkt.srcPort : pkt.dstPort;
-    flow.portB = srcIsA ? pkt.dstPort : pkt.srcPort;
-    flow.localSide = localSide;
-    flow.opener = srcIsA ? 'a' : 'b';
-    flow.firstFrame = pkt.record.frame;
-    flow.lastFrame = pkt.record.frame;
-    flow.firstUs = tsUs;
-    flow.lastUs = tsUs;
-    // Everything else starts as the store's allocate() cleared it (no state, no counts, no service).
-    flow.keyA0 = srcIsA ? this.s0 : this.d0;
-    flow.keyA1 = srcIsA ? this.s1 : this.d1;
-    flow.keyA2 = srcIsA ? this.s2 : this.d2;
-    flow.keyA3 = srcIsA ? this.s3 : this.d3;
-    flow.keyB0 = srcIsA ? this.d0 : this.s0;
-    flow.keyB1 = srcIsA ? this.d1 : this.s1;
-    flow.keyB2 = srcIsA ? this.d2 : this.s2;
-    flow.keyB3 = srcIsA ? this.d3 : this.s3;
-    flow.hash = hash;
-    this.insert(flow.index, hash);
+    const f = s.allocate();
+    // Everything not set here starts as the store's allocate() cleared it (no state, no counts, no service).
+    s.id[f] = this.nextId++;
+    s.ipVersion[f] = pkt.ipVersion === 6 ? 6 : 4;
+    s.portA[f] = srcIsA ? pkt.srcPort : pkt.dstPort;
+    s.portB[f] = srcIsA ? pkt.dstPort : pkt.srcPort;
+    // localSide: 0 unknown, 1 side A, 2 side B (flow-store.ts LOCAL_SIDES).
+    if (role === 'outbound' || role === 'local') s.localSide[f] = srcIsA ? 1 : 2;
+    else if (role === 'inbound') s.localSide[f] = srcIsA ? 2 : 1;
+    s.opener[f] = srcIsA ? OPENER_A : OPENER_B;
+    s.firstFrame[f] = s.lastFrame[f] = pkt.record.frame;
+    s.firstUs[f] = s.lastUs[f] = tsUs;
+    s.keyA0[f] = srcIsA ? this.s0 : this.d0;
+    s.keyA1[f] = srcIsA ? this.s1 : this.d1;
+    s.keyA2[f] = srcIsA ? this.s2 : this.d2;
+    s.keyA3[f] = srcIsA ? this.s3 : this.d3;
+    s.keyB0[f] = srcIsA ? this.d0 : this.s0;
+    s.keyB1[f] = srcIsA ? this.d1 : this.s1;
+    s.keyB2[f] = srcIsA ? this.d2 : this.s2;
+    s.keyB3[f] = srcIsA ? this.d3 : this.s3;
+    s.hash[f] = hash;
+    this.insert(f, hash);
     this.counts.flowsCreated++;
     this.last.created = true;
-    if (withState) this.startState(flow, tsUs);
-    this.fileInWheel(flow.index);
-    return flow;
+    if (withState) this.startState(f, tsUs);
+    this.fileInWheel(f);
+    return f;
   }
 
-  private account(flow: FlowRecord, pkt: DecodedPacket, fromA: boolean, tsUs: number): void {
+  private account(i: number, pkt: DecodedPacket, fromA: boolean, tsUs: number): void {
     const s = this.store;
-    const i = flow.index;
     if (this.packetsOnly) {
       if (fromA) s.aPackets[i] = s.aPackets[i]! + 1;
       else s.bPackets[i] = s.bPackets[i]! + 1;
@@ -651,31 +697,32 @@ export class FlowTable {
       s.bWireBytes[i] = s.bWireBytes[i]! + pkt.record.origLenBytes;
       s.bLastUs[i] = tsUs;
     }
-    const lastUs = s.lastUs[i]!;
-    if (tsUs - lastUs > s.maxGapUs[i]!) s.maxGapUs[i] = tsUs - lastUs;
+    const gapUs = tsUs - s.lastUs[i]!;
+    if (gapUs > s.maxGapUs[i]!) s.maxGapUs[i] = gapUs;
     s.lastUs[i] = tsUs;
     s.lastFrame[i] = pkt.record.frame;
   }
 
-  private endFlow(handle: FlowRecord, reason: FlowEndReason): void {
-    // Observers get their own view: `handle` may be the cursor, which a callback must not see move.
+  /** End flow slot `f`: report it (onFlowEnd), remember an expired state, free the slot. */
+  private endFlow(f: number, reason: FlowEndReason): void {
+    // Observers get their own view: the cursor may be `last.flow`, which a callback must not see move.
     const flow = this.reported;
     const store = this.store;
-    flow.index = handle.index;
-    this.remove(flow.index, flow.hash);
-    this.unlinkFromWheel(flow.index);
+    flow.index = f;
+    this.remove(f, store.hash[f]!);
+    this.unlinkFromWheel(f);
     // The end and its reason belong to the flow being reported only (flow-store.ts endingIndex).
-    store.endingIndex = flow.index;
+    store.endingIndex = f;
     store.endingReason = reason;
     if (reason === 'idle-timeout') {
-      store.endingUs = flow.expiresUs;
-      flow.hasState = false;
-      this.events.onStateEvent?.(flow, { atUs: flow.expiresUs, event: 'expired', timeoutKey: flow.timeoutKey, timeoutUs: flow.timeoutUs });
-      this.rememberExpired(flow);
+      store.endingUs = store.expiresUs[f]!;
+      store.hasState[f] = 0;
+      this.events.onStateEvent?.(flow, { atUs: store.expiresUs[f]!, event: 'expired', timeoutKey: flow.timeoutKey, timeoutUs: flow.timeoutUs });
+      this.recentExpired.rememberFlow(store, f);
     } else if (reason === 'denied-only-idle') {
-      store.endingUs = flow.lastUs + this.deniedHoldUs;
+      store.endingUs = store.lastUs[f]! + this.deniedHoldUs;
     } else {
-      store.endingUs = flow.lastUs;
+      store.endingUs = store.lastUs[f]!;
     }
     this.counts.flowsEnded++;
     this.counts.expiredByReason[reason] = (this.counts.expiredByReason[reason] ?? 0) + 1;
@@ -683,11 +730,7 @@ export class FlowTable {
     store.endingIndex = -1;
     store.endingReason = undefined;
     // Reported: its slot in the store serves the next flow (the handle is not to be kept past this call).
-    store.release(flow.index);
-  }
-
-  private rememberExpired(flow: FlowRecord): void {
-    this.recentExpired.rememberFlow(this.store, flow.index);
+    store.release(f);
   }
 
   /** The key of flow slot `f` in the reused scratch object (read from the arrays, not through the handle). */
@@ -711,12 +754,12 @@ export class FlowTable {
 
   private readonly keyScratch: FlowKeyWords = { ipVersion: 4, portA: 0, portB: 0, keyA0: 0, keyA1: 0, keyA2: 0, keyA3: 0, keyB0: 0, keyB1: 0, keyB2: 0, keyB3: 0, hash: 0 };
 
-  private emitDenial(pkt: DecodedPacket, flow: FlowRecord, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number, stateAlive = false): void {
+  private emitDenial(pkt: DecodedPacket, f: number, tsUs: number, verdict: 'deny' | 'window', pastExpiryUs: number, stateAlive = false): void {
     if (this.events.onDenial === undefined) return;
     const addrBytes = pkt.ipVersion === 6 ? 16 : 4;
     let previous: ExpiredState | undefined;
     if (verdict === 'deny' && !stateAlive) {
-      previous = this.recentExpired.lookup(this.keyOf(flow.index, flow.hash));
+      previous = this.recentExpired.lookup(this.keyOf(f, this.store.hash[f]!));
     }
     this.events.onDenial({
       frame: pkt.record.frame,
@@ -726,7 +769,7 @@ export class FlowTable {
       srcPort: pkt.srcPort,
       dst: pkt.data.slice(pkt.dstAddrOffset, pkt.dstAddrOffset + addrBytes),
       dstPort: pkt.dstPort,
-      flowId: flow.id,
+      flowId: this.store.id[f]!,
       verdict,
       reason: stateAlive ? 'state-alive' : verdict === 'window' ? 'purge-window' : previous !== undefined ? 'state-expired' : 'never-seen',
       lastUs: this.prevLastUs,
@@ -1005,7 +1048,7 @@ export class FlowTable {
       } else {
         const due = this.dueUs(f);
         if (due <= nowUs) {
-          this.endFlow(this.at(f)!, s.hasState[f] === 1 ? 'idle-timeout' : 'denied-only-idle');
+          this.endFlow(f, s.hasState[f] === 1 ? 'idle-timeout' : 'denied-only-idle');
         } else {
           // Not due yet (refreshed since it was filed): re-arm at its current due second (Zeek re-arms the same way).
           const dueSec = Math.floor(due / US_PER_SEC);

@@ -108,8 +108,8 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
       table.advance(tsUs);
       table.observe(pkt, tsUs, false, i > 0 ? tables[0] : undefined);
       if (onObservation !== undefined) onObservation(i, table, pkt, tsUs);
-      const flow = table.last.flow;
-      if (flow !== undefined && table.reportsFlows && flow.serviceBy !== 'payload' && flow.totalPackets <= FINGERPRINT_PACKETS) {
+      if (table.reportsFlows && table.lastFlowServiceOpen(FINGERPRINT_PACKETS)) {
+        const flow = table.last.flow!;
         guess ??= guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort);
         if (guess.by === 'payload' || (flow.serviceBy === '' && guess.by === 'port')) {
           flow.service = guess.service;
