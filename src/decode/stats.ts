@@ -31,15 +31,21 @@ export function countPacket(stats: PacketStats, pkt: DecodedPacket): void {
     stats.decoded++;
     return;
   }
-  stats[issue.kind]++;
-  stats.issuesByCode[issue.code] = (stats.issuesByCode[issue.code] ?? 0) + 1;
-  stats.issueKindByCode[issue.code] = issue.kind;
-  let samples = stats.issueSamples[issue.code];
-  if (samples === undefined) {
-    samples = [];
-    stats.issueSamples[issue.code] = samples;
+  // A named counter per kind, and one keyed lookup per packet: the per-code records are keyed by many names (TCP,
+  // ARP, …: a quarter of a typical capture's packets), and each keyed access by a varying name is a megamorphic
+  // lookup (issue 7). The kind and the samples are looked up only for a code's first few packets.
+  const kind = issue.kind;
+  if (kind === 'unsupported') stats.unsupported++;
+  else if (kind === 'truncated') stats.truncated++;
+  else if (kind === 'invalid') stats.invalid++;
+  else stats.internal++;
+  const code = issue.code;
+  const count = (stats.issuesByCode[code] ?? 0) + 1;
+  stats.issuesByCode[code] = count;
+  if (count > SAMPLES_PER_CODE) return;
+  if (count === 1) {
+    stats.issueKindByCode[code] = kind;
+    stats.issueSamples[code] = [];
   }
-  if (samples.length < SAMPLES_PER_CODE) {
-    samples.push({ frame: pkt.record.frame, offset: issue.offset, detail: issue.detail });
-  }
+  stats.issueSamples[code]!.push({ frame: pkt.record.frame, offset: issue.offset, detail: issue.detail });
 }
