@@ -5,7 +5,7 @@
 import { formatAddress } from '../address.js';
 import type { FlowRecord, FlowStore } from '../flow/flow-store.js';
 import type { Denial, DirectionCounters, Flow, StateEvent } from '../flow/table.js';
-import { CollectedBytes, JsonBytes, RECORD_ROOM_BYTES, asciiBytes } from './json-bytes.js';
+import { CollectedBytes, JsonBytes, type JsonPiece, RECORD_ROOM_BYTES, jsonPiece } from './json-bytes.js';
 import { formatIsoFromUs } from './time.js';
 
 /** One endpoint of a flow with what it sent. */
@@ -111,47 +111,47 @@ export function buildFlowJson(flow: Flow): FlowJson {
   };
 }
 
-const FLOW_HEAD = asciiBytes('{');
-const K_ID = asciiBytes('"id":');
-const K_FIRST_TS = asciiBytes(',"proto":"udp","first_ts":');
-const K_LAST_TS = asciiBytes(',"last_ts":');
-const K_DURATION = asciiBytes(',"duration_s":');
-const K_ORIG = asciiBytes(',"orig":');
-const K_RESP = asciiBytes(',"resp":');
-const K_LOCAL = asciiBytes(',"local":');
-const K_SERVICE = asciiBytes(',"service":');
-const K_SERVICE_BY = asciiBytes(',"service_by":');
-const K_DENIED = asciiBytes(',"denied_packets":');
-const K_WINDOW = asciiBytes(',"window_packets":');
-const K_STATE = asciiBytes(',"state":[');
-const K_EVENT_TS = asciiBytes('{"ts":');
-const K_EVENT = asciiBytes(',"event":');
-const K_TIMEOUT_KEY = asciiBytes(',"timeout_key":');
-const K_TIMEOUT_S = asciiBytes(',"timeout_s":');
-const K_END = asciiBytes('],"end":{"reason":');
-const K_END_TS = asciiBytes(',"ts":');
-const K_CLOSE2 = asciiBytes('}}');
-const K_ADDR = asciiBytes('{"addr":');
-const K_PORT = asciiBytes(',"port":');
-const K_PACKETS = asciiBytes(',"packets":');
-const K_BYTES = asciiBytes(',"bytes":');
-const K_IP_BYTES = asciiBytes(',"ip_bytes":');
-const K_WIRE_BYTES = asciiBytes(',"wire_bytes":');
-const K_EP_FIRST_TS = asciiBytes(',"first_ts":');
-const K_EP_LAST_TS = asciiBytes(',"last_ts":');
-const NULL = asciiBytes('null');
-const COMMA = asciiBytes(',');
-const CLOSE = asciiBytes('}');
-const ORIG = asciiBytes('"orig"');
-const RESP = asciiBytes('"resp"');
-const EXPIRED = asciiBytes('"expired"');
+const FLOW_HEAD = jsonPiece('{');
+const K_ID = jsonPiece('"id":');
+const K_FIRST_TS = jsonPiece(',"proto":"udp","first_ts":');
+const K_LAST_TS = jsonPiece(',"last_ts":');
+const K_DURATION = jsonPiece(',"duration_s":');
+const K_ORIG = jsonPiece(',"orig":');
+const K_RESP = jsonPiece(',"resp":');
+const K_LOCAL = jsonPiece(',"local":');
+const K_SERVICE = jsonPiece(',"service":');
+const K_SERVICE_BY = jsonPiece(',"service_by":');
+const K_DENIED = jsonPiece(',"denied_packets":');
+const K_WINDOW = jsonPiece(',"window_packets":');
+const K_STATE = jsonPiece(',"state":[');
+const K_EVENT_TS = jsonPiece('{"ts":');
+const K_EVENT = jsonPiece(',"event":');
+const K_TIMEOUT_KEY = jsonPiece(',"timeout_key":');
+const K_TIMEOUT_S = jsonPiece(',"timeout_s":');
+const K_END = jsonPiece('],"end":{"reason":');
+const K_END_TS = jsonPiece(',"ts":');
+const K_CLOSE2 = jsonPiece('}}');
+const K_ADDR = jsonPiece('{"addr":');
+const K_PORT = jsonPiece(',"port":');
+const K_PACKETS = jsonPiece(',"packets":');
+const K_BYTES = jsonPiece(',"bytes":');
+const K_IP_BYTES = jsonPiece(',"ip_bytes":');
+const K_WIRE_BYTES = jsonPiece(',"wire_bytes":');
+const K_EP_FIRST_TS = jsonPiece(',"first_ts":');
+const K_EP_LAST_TS = jsonPiece(',"last_ts":');
+const NULL = jsonPiece('null');
+const COMMA = jsonPiece(',');
+const CLOSE = jsonPiece('}');
+const ORIG = jsonPiece('"orig"');
+const RESP = jsonPiece('"resp"');
+const EXPIRED = jsonPiece('"expired"');
 /** JSON of each event name, by text (a handful). */
-const EVENT_NAME_BYTES = new Map<string, Uint8Array>();
+const EVENT_NAME_BYTES = new Map<string, JsonPiece>();
 
-function eventNameBytes(event: string): Uint8Array {
+function eventNameBytes(event: string): JsonPiece {
   let bytes = EVENT_NAME_BYTES.get(event);
   if (bytes === undefined) {
-    bytes = asciiBytes(JSON.stringify(event));
+    bytes = jsonPiece(JSON.stringify(event));
     EVENT_NAME_BYTES.set(event, bytes);
   }
   return bytes;
@@ -193,7 +193,7 @@ function writeEndpoint(out: JsonBytes, s: FlowStore, f: number, sideA: boolean):
  * (issue 7). `head` replaces the opening brace (ndjson's `{"type":"flow",`). test/report/flows.test.ts keeps the
  * two identical on the fixtures and the corpus.
  */
-export function writeFlowJson(out: JsonBytes, flow: Flow, head: Uint8Array = FLOW_HEAD): void {
+export function writeFlowJson(out: JsonBytes, flow: Flow, head: JsonPiece = FLOW_HEAD): void {
   if (!isStoreHandle(flow)) {
     // A snapshot (snapshotFlow) or a library caller's own object: the readable path.
     const text = JSON.stringify(buildFlowJson(flow));
@@ -255,7 +255,7 @@ export function writeFlowJson(out: JsonBytes, flow: Flow, head: Uint8Array = FLO
   out.piece(K_CLOSE2);
 }
 
-function writeStateEvent(out: JsonBytes, atUs: number, event: Uint8Array, timeoutKey: string, timeoutUs: number): void {
+function writeStateEvent(out: JsonBytes, atUs: number, event: JsonPiece, timeoutKey: string, timeoutUs: number): void {
   out.piece(K_EVENT_TS);
   out.isoString(atUs);
   out.piece(K_EVENT);
@@ -276,28 +276,28 @@ export function flowJsonText(flow: Flow): string {
   return sink.take();
 }
 
-const DENIAL_HEAD = asciiBytes('{');
-const K_FRAME = asciiBytes('"frame":');
-const K_TS = asciiBytes(',"ts":');
-const K_SRC = asciiBytes(',"src":');
-const K_SPORT = asciiBytes(',"sport":');
-const K_DST = asciiBytes(',"dst":');
-const K_DPORT = asciiBytes(',"dport":');
-const K_FLOW = asciiBytes(',"flow":');
-const K_VERDICT = asciiBytes(',"verdict":');
-const K_REASON = asciiBytes(',"reason":');
-const K_MULTICAST = asciiBytes(',"multicast":');
-const K_PREVIOUS = asciiBytes(',"previous":{"flow":');
-const K_PREV_LAST_TS = asciiBytes(',"last_ts":');
-const K_EXPIRED_TS = asciiBytes(',"expired_ts":');
-const K_IDLE_S = asciiBytes(',"idle_s":');
-const K_LOCAL_SENT = asciiBytes(',"local_sent":');
-const K_FROM_LOCAL = asciiBytes(',"packets_from_local":');
-const K_FROM_REMOTE = asciiBytes(',"packets_from_remote":');
-const K_OPENER = asciiBytes(',"opener":');
-const K_PAST_EXPIRY = asciiBytes(',"past_expiry_s":');
-const K_ICMP = asciiBytes(',"icmp":{"type":');
-const K_CODE = asciiBytes(',"code":');
+const DENIAL_HEAD = jsonPiece('{');
+const K_FRAME = jsonPiece('"frame":');
+const K_TS = jsonPiece(',"ts":');
+const K_SRC = jsonPiece(',"src":');
+const K_SPORT = jsonPiece(',"sport":');
+const K_DST = jsonPiece(',"dst":');
+const K_DPORT = jsonPiece(',"dport":');
+const K_FLOW = jsonPiece(',"flow":');
+const K_VERDICT = jsonPiece(',"verdict":');
+const K_REASON = jsonPiece(',"reason":');
+const K_MULTICAST = jsonPiece(',"multicast":');
+const K_PREVIOUS = jsonPiece(',"previous":{"flow":');
+const K_PREV_LAST_TS = jsonPiece(',"last_ts":');
+const K_EXPIRED_TS = jsonPiece(',"expired_ts":');
+const K_IDLE_S = jsonPiece(',"idle_s":');
+const K_LOCAL_SENT = jsonPiece(',"local_sent":');
+const K_FROM_LOCAL = jsonPiece(',"packets_from_local":');
+const K_FROM_REMOTE = jsonPiece(',"packets_from_remote":');
+const K_OPENER = jsonPiece(',"opener":');
+const K_PAST_EXPIRY = jsonPiece(',"past_expiry_s":');
+const K_ICMP = jsonPiece(',"icmp":{"type":');
+const K_CODE = jsonPiece(',"code":');
 
 function writeAddress(out: JsonBytes, addr: Uint8Array, version: 4 | 6): void {
   if (version === 4) out.ipv4String(word(addr, 0));
@@ -313,7 +313,7 @@ function word(addr: Uint8Array, at: number): number {
  * The packet a denial is about (PacketRefJson: frame, ts, src, sport, dst, dport) after `head`, as every denial record
  * starts; the caller reserved room.
  */
-export function writePacketRef(out: JsonBytes, denial: Denial, head: Uint8Array): void {
+export function writePacketRef(out: JsonBytes, denial: Denial, head: JsonPiece): void {
   out.piece(head);
   out.piece(K_FRAME);
   out.uint(denial.frame);
@@ -330,7 +330,7 @@ export function writePacketRef(out: JsonBytes, denial: Denial, head: Uint8Array)
 }
 
 /** `JSON.stringify(buildDenialJson(denial))` as bytes; `head` as for writeFlowJson. */
-export function writeDenialJson(out: JsonBytes, denial: Denial, head: Uint8Array = DENIAL_HEAD): void {
+export function writeDenialJson(out: JsonBytes, denial: Denial, head: JsonPiece = DENIAL_HEAD): void {
   out.reserve(RECORD_ROOM_BYTES);
   writePacketRef(out, denial, head);
   out.piece(K_FLOW);

@@ -6,7 +6,7 @@ import type { Denial } from '../flow/table.js';
 import type { PacketStats } from '../types.js';
 import type { LocalJson } from './analyze.js';
 import { packetRefJson, writePacketRef, type PacketRefJson } from './flows.js';
-import { asciiBytes, type JsonBytes, RECORD_ROOM_BYTES } from './json-bytes.js';
+import { jsonPiece, type JsonBytes, RECORD_ROOM_BYTES } from './json-bytes.js';
 import type { JsonRecordList } from './json-layout.js';
 import { renderIgnoredLine } from './stats.js';
 import { renderKeyValues, renderTable } from './table.js';
@@ -22,10 +22,10 @@ export function buildSimulatedDenialJson(denial: Denial): SimulatedDenialJson {
   return { ...packetRefJson(denial), verdict: denial.verdict, reason: denial.reason };
 }
 
-const HEAD = asciiBytes('{');
-const K_VERDICT = asciiBytes(',"verdict":');
-const K_REASON = asciiBytes(',"reason":');
-const CLOSE = asciiBytes('}');
+const HEAD = jsonPiece('{');
+const K_VERDICT = jsonPiece(',"verdict":');
+const K_REASON = jsonPiece(',"reason":');
+const CLOSE = jsonPiece('}');
 
 /** `JSON.stringify(buildSimulatedDenialJson(denial))` as bytes (test/report/flows.test.ts keeps them equal). */
 export function writeSimulatedDenialJson(out: JsonBytes, denial: Denial): void {

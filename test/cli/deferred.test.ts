@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeferredBytes, StringSink } from '../../src/cli/io.js';
-import { JsonBytes, asciiBytes } from '../../src/report/json-bytes.js';
+import { JsonBytes, jsonPiece } from '../../src/report/json-bytes.js';
 
 async function drained(lines: string[], separator: string): Promise<{ text: string; spilled: boolean }> {
   const deferred = new DeferredBytes();
   const out = new JsonBytes(deferred, 4096);
-  const sep = asciiBytes(separator);
+  const sep = jsonPiece(separator);
   lines.forEach((line, i) => {
     if (i > 0) out.piece(sep);
     out.text(line);

@@ -11,7 +11,7 @@ import { getProfile } from '../../src/flow/profiles.js';
 import { replayCapture } from '../../src/pipeline/replay.js';
 import { snapshotFlow } from '../../src/flow/table.js';
 import { buildDenialJson, buildFlowJson, flowJsonText, writeDenialJson } from '../../src/report/flows.js';
-import { CollectedBytes, JsonBytes, RECORD_ROOM_BYTES } from '../../src/report/json-bytes.js';
+import { CollectedBytes, JsonBytes, RECORD_ROOM_BYTES, jsonPiece } from '../../src/report/json-bytes.js';
 import { buildSimulatedDenialJson, writeSimulatedDenialJson } from '../../src/report/simulate.js';
 import { formatIsoFromUs, formatIsoTimestamp } from '../../src/report/time.js';
 import { formatIpv6 } from '../../src/address.js';
@@ -147,6 +147,17 @@ describe('JsonBytes', () => {
     expect(text).toBe(addresses.map((b) => `"${formatIpv6(b, 0)}"`).join(''));
     // And the special cases read as they should.
     expect(special.map((t) => formatIpv6(ipv6Bytes(t), 0))).toEqual(special.map((t) => (t === '0:0:0:0:0:fffe:c000:201' ? '::fffe:c000:201' : t === '::ffff:0:1' ? '::ffff:0.0.0.1' : t === '1:0:0:0:0:0:0:0' ? '1::' : t === '0:0:0:0:0:0:0:1' ? '::1' : t === '0:0:1:0:0:1:0:0' ? '::1:0:0:1:0:0' : t === '1:0:0:2:0:0:0:3' ? '1:0:0:2::3' : t)));
+  });
+
+  it('writes constant pieces of every length whole (word stores past their end never show)', () => {
+    const texts = Array.from({ length: 41 }, (_, n) => Array.from({ length: n }, (_, i) => String.fromCharCode(0x21 + ((n * 7 + i) % 90))).join(''));
+    const pieces = texts.map((t) => jsonPiece(t));
+    // Each piece followed by a one-byte one: the bytes a word store wrote past a piece are overwritten in order.
+    const dot = jsonPiece('.');
+    for (const chunkBytes of [64, 4096]) {
+      expect(written((out) => pieces.forEach((p) => (out.reserve(RECORD_ROOM_BYTES), out.piece(p), out.piece(dot))), chunkBytes)).toBe(texts.map((t) => `${t}.`).join(''));
+    }
+    expect(() => jsonPiece('é')).toThrow(/not ASCII/);
   });
 
   it('writes timestamps, addresses and strings across chunk edges', () => {

@@ -7,7 +7,7 @@ import { renderAnalyzeText } from '../../report/analyze.js';
 import { buildAnalyzePage, renderHtmlPage } from '../../report/html/index.js';
 import { renderConnLogFooter, renderConnLogHeader, renderConnLogLine } from '../../report/conn-log.js';
 import { writeDenialJson, writeFlowJson } from '../../report/flows.js';
-import { JsonBytes, asciiBytes } from '../../report/json-bytes.js';
+import { JsonBytes, jsonPiece } from '../../report/json-bytes.js';
 import { UsageError } from '../errors.js';
 import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
 import { DeferredBytes, type CliIo } from '../io.js';
@@ -22,8 +22,8 @@ export interface AnalyzeCliOptions extends ProfileChoice {
   html?: string;
 }
 
-const NDJSON_FLOW_HEAD = asciiBytes('{"type":"flow",');
-const NDJSON_DENIAL_HEAD = asciiBytes('{"type":"denial",');
+const NDJSON_FLOW_HEAD = jsonPiece('{"type":"flow",');
+const NDJSON_DENIAL_HEAD = jsonPiece('{"type":"denial",');
 
 /** Run `analyze`. */
 export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: CliIo): Promise<void> {
