@@ -5,7 +5,7 @@
 import { formatAddress } from '../address.js';
 import type { FlowRecord, FlowStore } from '../flow/flow-store.js';
 import type { Denial, DirectionCounters, Flow, StateEvent } from '../flow/table.js';
-import { CollectedBytes, JsonBytes, type JsonPiece, RECORD_ROOM_BYTES, jsonPiece } from './json-bytes.js';
+import { CollectedBytes, JsonBytes, type JsonPiece, RECORD_ROOM_BYTES, jsonPiece, quoted } from './json-bytes.js';
 import { formatIsoFromUs } from './time.js';
 
 /** One endpoint of a flow with what it sent. */
@@ -119,17 +119,12 @@ const K_DURATION = jsonPiece(',"duration_s":');
 const K_ORIG = jsonPiece(',"orig":');
 const K_RESP = jsonPiece(',"resp":');
 const K_LOCAL = jsonPiece(',"local":');
-const K_SERVICE = jsonPiece(',"service":');
-const K_SERVICE_BY = jsonPiece(',"service_by":');
 const K_DENIED = jsonPiece(',"denied_packets":');
 const K_WINDOW = jsonPiece(',"window_packets":');
 const K_STATE = jsonPiece(',"state":[');
 const K_EVENT_TS = jsonPiece('{"ts":');
-const K_EVENT = jsonPiece(',"event":');
 const K_TIMEOUT_KEY = jsonPiece(',"timeout_key":');
 const K_TIMEOUT_S = jsonPiece(',"timeout_s":');
-const K_END = jsonPiece('],"end":{"reason":');
-const K_END_TS = jsonPiece(',"ts":');
 const K_CLOSE2 = jsonPiece('}}');
 const K_ADDR = jsonPiece('{"addr":');
 const K_PORT = jsonPiece(',"port":');
@@ -144,17 +139,51 @@ const COMMA = jsonPiece(',');
 const CLOSE = jsonPiece('}');
 const ORIG = jsonPiece('"orig"');
 const RESP = jsonPiece('"resp"');
-const EXPIRED = jsonPiece('"expired"');
-/** JSON of each event name, by text (a handful). */
-const EVENT_NAME_BYTES = new Map<string, JsonPiece>();
+/**
+ * Pieces of a flow record that are constant per store (each table has its own timeout keys, scaled timeouts and
+ * service names): a flow record has up to four state events and a service pair, and writing each as pieces and
+ * strings in turn was a fifth of the record's calls (issue 7).
+ */
+class StorePieces {
+  /**
+   * `,"event":E,"timeout_key":K,"timeout_s":S}` by event kind × keys + key index, the kinds being the store's
+   * eventKinds and then 'expired'.
+   */
+  readonly eventTails: JsonPiece[] = [];
+  /** `,"service":S,"service_by":B` by service index × 3 + serviceBy (made as met). */
+  readonly services: Array<JsonPiece | undefined> = [];
 
-function eventNameBytes(event: string): JsonPiece {
-  let bytes = EVENT_NAME_BYTES.get(event);
-  if (bytes === undefined) {
-    bytes = jsonPiece(JSON.stringify(event));
-    EVENT_NAME_BYTES.set(event, bytes);
+  constructor(s: FlowStore) {
+    for (const event of [...s.eventKinds, 'expired']) {
+      s.keyNames.forEach((key, keyIndex) => {
+        const timeoutS = JSON.stringify(seconds(s.timeoutUsByKeyIndex[keyIndex] ?? 0));
+        this.eventTails.push(jsonPiece(`,"event":${quoted(event)},"timeout_key":${quoted(key)},"timeout_s":${timeoutS}}`));
+      });
+    }
   }
-  return bytes;
+}
+
+const STORE_PIECES = new WeakMap<FlowStore, StorePieces>();
+
+function storePieces(s: FlowStore): StorePieces {
+  let pieces = STORE_PIECES.get(s);
+  if (pieces === undefined) {
+    pieces = new StorePieces(s);
+    STORE_PIECES.set(s, pieces);
+  }
+  return pieces;
+}
+
+/** The flow's `,"service":…,"service_by":…`. */
+function servicePiece(pieces: StorePieces, flow: FlowRecord): JsonPiece {
+  const s = flow.store;
+  const at = s.serviceIndex[flow.index]! * 3 + s.serviceBy[flow.index]!;
+  let piece = pieces.services[at];
+  if (piece === undefined) {
+    piece = jsonPiece(`,"service":${quoted(flow.service)},"service_by":${quoted(flow.serviceBy)}`);
+    pieces.services[at] = piece;
+  }
+  return piece;
 }
 
 /** A handle over the flow table's arrays (flow-store.ts), not a snapshot or a caller's own object. */
@@ -225,46 +254,46 @@ export function writeFlowJson(out: JsonBytes, flow: Flow, head: JsonPiece = FLOW
   // localSide: 0 none, 1 a, 2 b; opener: 0 a, 1 b.
   const localSide = s.localSide[f]!;
   out.piece(localSide === 0 ? NULL : localSide - 1 === s.opener[f] ? ORIG : RESP);
-  out.piece(K_SERVICE);
-  out.string(flow.service);
-  out.piece(K_SERVICE_BY);
-  out.string(flow.serviceBy);
+  const pieces = storePieces(s);
+  out.piece(servicePiece(pieces, flow));
   out.piece(K_DENIED);
   out.uint(s.deniedPackets[f]!);
   out.piece(K_WINDOW);
   out.uint(s.windowPackets[f]!);
   out.piece(K_STATE);
   const count = s.historyCount[f]!;
+  const keys = s.keyNames.length;
+  const tails = pieces.eventTails;
   for (let k = 0; k < count; k++) {
     const at = f * s.historySlots + k;
-    const keyIndex = s.historyKeyIndex[at]!;
     if (k > 0) out.piece(COMMA);
-    const event = eventNameBytes(s.eventKinds[s.historyKind[at]!] ?? '');
-    writeStateEvent(out, s.historyAtUs[at]!, event, s.keyNames[keyIndex] ?? '', s.timeoutUsByKeyIndex[keyIndex] ?? 0);
+    out.piece(K_EVENT_TS);
+    out.isoString(s.historyAtUs[at]!);
+    out.piece(tails[s.historyKind[at]! * keys + s.historyKeyIndex[at]!]!);
   }
   const endReason = flow.endReason;
   if (endReason === 'idle-timeout') {
     if (count > 0) out.piece(COMMA);
-    writeStateEvent(out, s.expiresUs[f]!, EXPIRED, flow.timeoutKey, flow.timeoutUs);
+    out.piece(K_EVENT_TS);
+    out.isoString(s.expiresUs[f]!);
+    out.piece(tails[s.eventKinds.length * keys + s.timeoutKeyIndex[f]!]!);
   }
-  out.piece(K_END);
-  out.string(endReason ?? 'end-of-input');
-  out.piece(K_END_TS);
+  out.piece(endPiece(endReason ?? 'end-of-input'));
   const endUs = flow.endUs;
   out.isoString(endUs >= 0 ? endUs : lastUs);
   out.piece(K_CLOSE2);
 }
 
-function writeStateEvent(out: JsonBytes, atUs: number, event: JsonPiece, timeoutKey: string, timeoutUs: number): void {
-  out.piece(K_EVENT_TS);
-  out.isoString(atUs);
-  out.piece(K_EVENT);
-  out.piece(event);
-  out.piece(K_TIMEOUT_KEY);
-  out.string(timeoutKey);
-  out.piece(K_TIMEOUT_S);
-  out.seconds(timeoutUs);
-  out.piece(CLOSE);
+/** `],"end":{"reason":R,"ts":` per end reason (three). */
+const END_PIECES = new Map<string, JsonPiece>();
+
+function endPiece(reason: string): JsonPiece {
+  let piece = END_PIECES.get(reason);
+  if (piece === undefined) {
+    piece = jsonPiece(`],"end":{"reason":${quoted(reason)},"ts":`);
+    END_PIECES.set(reason, piece);
+  }
+  return piece;
 }
 
 /** `JSON.stringify(buildFlowJson(flow))` through the byte writer (tests, and callers that want one record as text). */
