@@ -8,8 +8,9 @@
  *
  * Builds the base revision in a temporary directory (git archive, node_modules linked to this checkout's, npm run
  * build), builds this checkout (npm run build), then runs `node bin/udptrack.js ARGS` from each, A B A B ..., output
- * to /dev/null, and prints the median, min and max wall time, peak RSS and mean CPU of each, and the ratio of the
- * medians. The temporary directory is removed at the end.
+ * to /dev/null, and prints the median, min and max wall time, peak RSS and mean CPU of each, the ratio of the
+ * medians, and the paired view: the median of each pair's ratio (wall and CPU) and how many pairs each build won.
+ * The temporary directory is removed at the end.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -73,6 +74,16 @@ try {
     );
   }
   process.stdout.write(`ratio of medians (this / ${base}): ${(median(builds[0].wall) / median(builds[1].wall)).toFixed(3)}\n`);
+  // Each pair ran back to back, so the machine's drift mostly cancels within a pair: the median of the pair ratios
+  // and how many pairs each build won say more than the medians of two drifting series.
+  const pairs = builds[0].wall.map((w, i) => w / builds[1].wall[i]);
+  const wins = pairs.filter((r) => r < 1).length;
+  const losses = pairs.filter((r) => r > 1).length;
+  const cpuPairs = builds[0].cpu.map((c, i) => c / builds[1].cpu[i]);
+  process.stdout.write(
+    `paired: median wall ratio ${median(pairs).toFixed(3)} (${pairs.map((r) => r.toFixed(2)).join(' ')}), ` +
+      `CPU ratio ${median(cpuPairs).toFixed(3)}; this build faster in ${wins} of ${runs} pairs, slower in ${losses}\n`,
+  );
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
