@@ -77,6 +77,7 @@ const STORE_FIELDS = [
   ['hasState', Uint8Array, 1],
   ['seenReply', Uint8Array, 1],
   ['serviceBy', Uint8Array, 1],
+  ['roles', Uint8Array, 1],
   ['timeoutKeyIndex', Uint8Array, 1],
   ['serviceIndex', Uint16Array, 1],
   ['historyCount', Uint8Array, 1],
@@ -139,6 +140,11 @@ export class FlowStore {
   hasState!: Uint8Array;
   seenReply!: Uint8Array;
   serviceBy!: Uint8Array;
+  /**
+   * The role of a packet from side A (bits 0-1) and from side B (bits 2-3) by the addresses alone (table.ts
+   * ROLE_BY_CODE), set when the flow is created: a flow's addresses and the local side never change.
+   */
+  roles!: Uint8Array;
   timeoutKeyIndex!: Uint8Array;
   serviceIndex!: Uint16Array;
   historyCount!: Uint8Array;
@@ -275,7 +281,7 @@ export class FlowStore {
     this.bPayloadBytes[index] = this.bIpBytes[index] = this.bWireBytes[index] = 0;
     this.aFirstUs[index] = this.aLastUs[index] = this.bFirstUs[index] = this.bLastUs[index] = -1;
     this.localSide[index] = this.opener[index] = this.hasState[index] = this.seenReply[index] = 0;
-    this.serviceBy[index] = 0;
+    this.serviceBy[index] = this.roles[index] = 0;
     this.timeoutKeyIndex[index] = NO_TIMEOUT_KEY;
     this.serviceIndex[index] = 0;
     this.historyCount[index] = 0;

@@ -193,6 +193,13 @@ export interface FlowTableOptions {
 const PF_NO_TRAFFIC = 0;
 const PF_SINGLE = 1;
 const PF_MULTIPLE = 2;
+/** Roles as the two-bit codes of flow-store.ts `roles`. */
+const ROLE_BY_CODE: readonly PacketRole[] = ['outbound', 'inbound', 'transit', 'local'];
+
+function roleCode(role: PacketRole): number {
+  return role === 'outbound' ? 0 : role === 'inbound' ? 1 : role === 'transit' ? 2 : 3;
+}
+
 /** flow-store.ts serviceBy: 2 for a payload fingerprint. */
 const SERVICE_BY_PAYLOAD = 2;
 /** flow-store.ts opener: 0 side A, 1 side B. */
@@ -308,7 +315,7 @@ export class FlowTable {
     const obs = this.last;
     obs.created = false;
     let srcIsA: boolean;
-    let role: PacketRole;
+    let role: PacketRole | undefined;
     let hash: number;
     if (keyFrom !== undefined && keyFrom.local === this.local) {
       // Another table of the same replay just keyed this packet against the same local side: reuse its work
@@ -320,16 +327,17 @@ export class FlowTable {
     } else {
       this.loadKey(pkt);
       srcIsA = this.srcSortsFirst(pkt.srcPort, pkt.dstPort);
-      role = this.roleOf(pkt);
       hash = this.hashOfKey(srcIsA, pkt.srcPort, pkt.dstPort);
     }
     this.lastHash = hash;
-    obs.role = role;
     obs.fromA = srcIsA;
     // The flow as its slot in the store: the state machines below read and write the arrays directly (every packet of
     // every table comes here; accessors that turn bytes into strings and back showed in simulate's profile).
     const s = this.store;
     const f = this.find(hash, pkt.ipVersion === 6 ? 6 : 4, pkt.srcPort, pkt.dstPort, srcIsA);
+    // A known flow's role by its addresses was worked out when it was created; the capture's own direction still wins.
+    if (role === undefined) role = f >= 0 && pkt.direction === 'unknown' ? ROLE_BY_CODE[(s.roles[f]! >> (srcIsA ? 0 : 2)) & 3]! : this.roleOf(pkt);
+    obs.role = role;
     if (f >= 0 && !loggedDenied && s.hasState[f] === 1 && tsUs < s.expiresUs[f]!) {
       // Most packets: a live state, refreshed. Every other case is observeOther's, out of line: a case first met after
       // the optimizing compiler ran (the first expiry, denial or purge-window packet) then deoptimizes only that
@@ -663,6 +671,9 @@ export class FlowTable {
     s.keyB2[f] = srcIsA ? this.d2 : this.s2;
     s.keyB3[f] = srcIsA ? this.d3 : this.s3;
     s.hash[f] = hash;
+    const fromSource = roleCode(this.addressRole(true));
+    const fromDestination = roleCode(this.addressRole(false));
+    s.roles[f] = srcIsA ? fromSource | (fromDestination << 2) : fromDestination | (fromSource << 2);
     this.insert(f, hash);
     this.counts.flowsCreated++;
     this.last.created = true;
@@ -773,7 +784,7 @@ export class FlowTable {
       lastUs: this.prevLastUs,
       previous,
       pastExpiryUs,
-      multicast: this.isGroupDestination(pkt),
+      multicast: this.isGroupAddress(false),
       wireBytes: pkt.record.origLenBytes,
       payloadBytes: pkt.udpLenBytes >= 8 ? pkt.udpLenBytes - 8 : 0,
       icmpType: -1,
@@ -787,17 +798,21 @@ export class FlowTable {
     // The capture's own word wins (pflog dir, NFLOG hook, SLL packet type, pcapng epb_flags, PKTAP).
     if (pkt.direction === 'in') return 'inbound';
     if (pkt.direction === 'out') return 'outbound';
-    const dstGroup = this.isGroupDestination(pkt);
-    const dstLocal = this.isLocalAddress(false);
-    if (this.isLocalSource()) return dstLocal && !dstGroup ? 'local' : 'outbound';
-    // A group destination reaches the host without being addressed to it.
-    return dstLocal || dstGroup ? 'inbound' : 'transit';
+    return this.addressRole(true);
   }
 
-  private isLocalSource(): boolean {
-    // The unspecified address (0.0.0.0, ::) is this host before it has an address (DHCP DISCOVER, DAD).
-    if (this.s0 === 0 && this.s1 === 0 && this.s2 === 0 && this.s3 === 0) return true;
-    return this.isLocalAddress(true);
+  /** The role of a packet sent by the loaded key's source (or, `fromSource` false, by its destination), by address. */
+  private addressRole(fromSource: boolean): PacketRole {
+    const receiverGroup = this.isGroupAddress(!fromSource);
+    const receiverLocal = this.isLocalAddress(!fromSource);
+    if (this.isUnspecified(fromSource) || this.isLocalAddress(fromSource)) return receiverLocal && !receiverGroup ? 'local' : 'outbound';
+    // A group destination reaches the host without being addressed to it.
+    return receiverLocal || receiverGroup ? 'inbound' : 'transit';
+  }
+
+  /** The unspecified address (0.0.0.0, ::) is this host before it has an address (DHCP DISCOVER, DAD). */
+  private isUnspecified(source: boolean): boolean {
+    return source ? this.s0 === 0 && this.s1 === 0 && this.s2 === 0 && this.s3 === 0 : this.d0 === 0 && this.d1 === 0 && this.d2 === 0 && this.d3 === 0;
   }
 
   private isLocalAddress(source: boolean): boolean {
@@ -807,10 +822,11 @@ export class FlowTable {
     return this.local.hasIpv4(source ? this.s0 : this.d0);
   }
 
-  /** Multicast (224.0.0.0/4, ff00::/8) or limited broadcast destination: reaches the host without being addressed to it. */
-  private isGroupDestination(pkt: DecodedPacket): boolean {
-    if (pkt.ipVersion === 6) return this.d0 >>> 24 === 0xff;
-    return this.d0 >>> 28 === 0xe || this.d0 === 0xffffffff;
+  /** Multicast (224.0.0.0/4, ff00::/8) or the limited broadcast: reaches the host without being addressed to it. */
+  private isGroupAddress(source: boolean): boolean {
+    const w0 = source ? this.s0 : this.d0;
+    if (this.versionIs6) return w0 >>> 24 === 0xff;
+    return w0 >>> 28 === 0xe || w0 === 0xffffffff;
   }
 
   // --- keys and the hash index ---------------------------------------------------------------------------------
