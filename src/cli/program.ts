@@ -6,8 +6,8 @@
  * Exit codes: 0 ran to completion (damaged packets included); 1 a --fail-on condition held; 2 bad usage, an
  * unreadable input or unwritable output.
  */
-import { Command, CommanderError, Option } from 'commander';
-import { CaptureError, LittleSnitchParseError, LiveCaptureError, PROFILES, ProfileError, RulesInputError, describeTimeouts } from '../pipeline/errors.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CaptureError, LittleSnitchParseError, LiveCaptureError, LocalNetworkError, PROFILES, ProfileError, RulesInputError, describeTimeouts, parseCidr } from '../pipeline/errors.js';
 // Commands load when they run (dynamic import below): start-up then costs only commander and this file, not every
 // pipeline, report and parser of the package.
 import type { AnalyzeCliOptions } from './commands/analyze.js';
@@ -79,7 +79,21 @@ prefix, hook, uid}, process {name, pid}, fragment, icmp {type, code, quoted}, is
     });
 
   const profileHelp = PROFILES.map((p) => `  ${p.name.padEnd(9)} ${p.title}\n            ${describeTimeouts(p)}`).join('\n');
+  // --local, comma-separated or repeated: split and checked here, once for every command, so a bad network is a
+  // usage error before any input is read (it used to surface as a stack trace from deep in the replay).
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+  const collectNetworks = (value: string, previous: string[] = []): string[] => {
+    const networks = value.split(',').filter((network) => network !== '');
+    for (const network of networks) {
+      try {
+        parseCidr(network);
+      } catch (error) {
+        if (error instanceof LocalNetworkError) throw new InvalidArgumentError(error.message);
+        throw error;
+      }
+    }
+    return [...previous, ...networks];
+  };
 
   program
     .command('analyze')
@@ -94,7 +108,7 @@ prefix, hook, uid}, process {name, pid}, fragment, icmp {type, code, quoted}, is
     .option('--profile <name>', 'firewall model (see the list below; default pf, or the one --firewall-config describes)')
     .option('--udp-timeout <spec>', "override the profile's timeouts under its own key names, e.g. udp.single=60s or unreplied=3s,replied=5s (units ms, s, m, h)")
     .option('--firewall-config <file>', 'take the timeouts from `pfctl -s timeouts`, `nft list ruleset` or `sysctl -a` output')
-    .option('--local <addr|cidr>', 'the protected host(s), comma-separated or repeated; default: inferred from the capture', collect)
+    .option('--local <addr|cidr>', 'the protected host(s), comma-separated or repeated; default: inferred from the capture', collectNetworks)
     .option('--limit <n>', 'rows per table in the text report', '50')
     .option('--html <file>', 'also write an HTML report: a timeline of each flow with denials or expiries (self-contained; stdout output unchanged)')
     .option('--no-progress', 'never draw the progress line on stderr')
@@ -139,7 +153,7 @@ Examples:
     .option('--profile <name>', 'firewall model (default pf); see udptrack analyze --help')
     .option('--udp-timeout <spec>', "override the profile's timeouts, e.g. udp.single=60s")
     .option('--firewall-config <file>', 'take the timeouts from pfctl -s timeouts, nft list ruleset or sysctl -a output')
-    .option('--local <addr|cidr>', 'the protected host(s); default: from the log or the capture', collect)
+    .option('--local <addr|cidr>', 'the protected host(s); default: from the log or the capture', collectNetworks)
     .option('--html <file>', 'also write an HTML report: a timeline of each denied flow with its causes (self-contained)')
     .addHelpText(
       'after',
@@ -180,7 +194,7 @@ Examples:
     .option('--profile <name>', 'firewall model for explaining VPN strays (default pf); see udptrack analyze --help')
     .option('--udp-timeout <spec>', "override the profile's timeouts, e.g. udp.multiple=60s")
     .option('--firewall-config <file>', 'take the timeouts from pfctl -s timeouts, nft list ruleset or sysctl -a output')
-    .option('--local <addr|cidr>', 'the protected host(s); default: from the log', collect)
+    .option('--local <addr|cidr>', 'the protected host(s); default: from the log', collectNetworks)
     .addHelpText(
       'after',
       `
@@ -237,7 +251,7 @@ error stops with the line and what was expected there (exit 2).`,
     .option('--all', 'run every built-in profile')
     .option('--udp-timeout <spec>', 'overrides applied to every profile that has those keys')
     .option('--sweep <key=from..to[/step]>', 'try a range of values for one timeout key, e.g. replied=2s..300s or udp.single=10s..60s/5s')
-    .option('--local <addr|cidr>', 'the protected host(s); default: inferred from the capture', collect)
+    .option('--local <addr|cidr>', 'the protected host(s); default: inferred from the capture', collectNetworks)
     .option('--html <file>', 'also write an HTML report: each flow that any profile breaks, drawn under every profile stacked')
     .option('--no-progress', 'never draw the progress line on stderr')
     .option('--threads <n>', '1 or 2: a second thread replays half of the profiles (default: 2 for an input file of 128 MiB or more, where it pays; 1 below)')
@@ -280,7 +294,7 @@ Examples:
     .option('--profile <name>', 'firewall model (default pf; linux for nflog:GROUP); see udptrack analyze --help')
     .option('--udp-timeout <spec>', "override the profile's timeouts, e.g. replied=60s")
     .option('--firewall-config <file>', 'take the timeouts from pfctl -s timeouts, nft list ruleset or sysctl -a output')
-    .option('--local <addr|cidr>', "the protected host(s); default: the capture's direction marks, else this host's addresses", collect)
+    .option('--local <addr|cidr>', "the protected host(s); default: the capture's direction marks, else this host's addresses", collectNetworks)
     .addHelpText(
       'after',
       `
@@ -334,7 +348,7 @@ function exitCodeFor(error: unknown, io: CliIo): number {
     io.stderr.write(`udptrack: ${error.path}: ${error.message}\n`);
     return 2;
   }
-  if (error instanceof ProfileError || error instanceof LittleSnitchParseError) {
+  if (error instanceof ProfileError || error instanceof LittleSnitchParseError || error instanceof LocalNetworkError) {
     io.stderr.write(`udptrack: ${error.message}\n`);
     return 2;
   }

@@ -80,16 +80,21 @@ export class LocalSide {
   }
 }
 
-/** Parse `ADDR` or `ADDR/BITS`; throws with a one-line message naming the bad text. */
+/** A local network that does not parse (`--local 300.1.1.1`): bad input, one line for the user. */
+export class LocalNetworkError extends Error {
+  override readonly name = 'LocalNetworkError';
+}
+
+/** Parse `ADDR` or `ADDR/BITS`; throws LocalNetworkError with a one-line message naming the bad text. */
 export function parseCidr(text: string): Cidr {
   const [addrText, bitsText] = text.trim().split('/');
   const isV6 = (addrText ?? '').includes(':');
   const words = isV6 ? parseIpv6Words(addrText ?? '') : parseIpv4Word(addrText ?? '');
-  if (words === undefined) throw new Error(`'${text}' is not an IPv4 or IPv6 address or CIDR`);
+  if (words === undefined) throw new LocalNetworkError(`'${text}' is not an IPv4 or IPv6 address or CIDR`);
   const maxBits = isV6 ? 128 : 32;
   const prefixBits = bitsText === undefined ? maxBits : Number(bitsText);
   if (!Number.isInteger(prefixBits) || prefixBits < 0 || prefixBits > maxBits || (bitsText !== undefined && !/^\d+$/.test(bitsText))) {
-    throw new Error(`'${text}': prefix length must be 0..${maxBits}`);
+    throw new LocalNetworkError(`'${text}': prefix length must be 0..${maxBits}`);
   }
   const masks = [0, 1, 2, 3].map((i) => maskWord(prefixBits - 32 * i)) as [number, number, number, number];
   if (!isV6) masks[1] = masks[2] = masks[3] = 0;

@@ -7,3 +7,4 @@ export { describeTimeouts, PROFILES, ProfileError } from '../flow/profiles.js';
 export { LittleSnitchParseError } from '../classify/little-snitch-error.js';
 export { RulesInputError } from './rules-error.js';
 export { LiveCaptureError } from '../capture/live-error.js';
+export { LocalNetworkError, parseCidr } from '../flow/local.js';

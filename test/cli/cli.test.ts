@@ -52,6 +52,17 @@ describe('bad input: one line on stderr, exit 2', () => {
     expectOneLineError(await runCliCaptured(['simulate', '--sweep', 'replied=5s', OPENVPN]), /--sweep 'replied=5s': expected KEY=FROM\.\.TO/);
   });
 
+  it('a --local that is not an address or CIDR, in every command that takes one, before any input is read', async () => {
+    expectOneLineError(await runCliCaptured(['analyze', '--local', '300.1.1.1', OPENVPN]), /--local.*'300\.1\.1\.1' is not an IPv4 or IPv6 address or CIDR/);
+    expectOneLineError(await runCliCaptured(['simulate', '--local', '10.0.0.0/40', OPENVPN]), /'10\.0\.0\.0\/40': prefix length must be 0\.\.32/);
+    expectOneLineError(await runCliCaptured(['explain', '--capture', OPENVPN, '--local', '192.168.1.10,fe80::zz']), /'fe80::zz' is not an IPv4 or IPv6 address/);
+    expectOneLineError(await runCliCaptured(['rules', '--denied', join(scratch, 'never-read.pcap'), '--local', 'x']), /'x' is not an IPv4 or IPv6 address/);
+    // Comma-separated and repeated both reach the replay, split once.
+    const both = await runCliCaptured(['analyze', '--format', 'json', '--local', '192.168.1.10,10.0.0.0/8', '--local', 'fe80::1', OPENVPN]);
+    expect(both.exitCode).toBe(0);
+    expect(JSON.parse(both.stdout).local.addresses).toEqual(['192.168.1.10', '10.0.0.0/8', 'fe80::1']);
+  });
+
   it('an unreadable firewall config says what is accepted', async () => {
     const conf = join(scratch, 'nothing.conf');
     writeFileSync(conf, 'hello\n');

@@ -53,7 +53,7 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
   const report = await analyzeCapture(openInput(file, io), {
     file,
     profile,
-    localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
+    localNetworks: options.local,
     keep: format === 'text' ? limit : 0,
     onProgress: progress.update,
     throttle: () => io.stdout.backpressure(),

@@ -79,7 +79,7 @@ export async function runExplain(options: ExplainCliOptions, io: CliIo): Promise
     captureFile: options.capture,
     profile,
     profileGiven,
-    localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
+    localNetworks: options.local,
     denyPrefix: options.denyPrefix,
   });
   const est = result.timeoutEstimate;

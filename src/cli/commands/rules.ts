@@ -32,7 +32,7 @@ export async function runRules(options: RulesCliOptions, io: CliIo, targetGiven:
     captureFile: options.capture,
     profile: resolveProfile(options),
     profileGiven,
-    localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
+    localNetworks: options.local,
     denyPrefix: options.denyPrefix,
   };
   if (options.check !== undefined) {

@@ -35,7 +35,7 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
     profiles,
     sweep,
     timeline,
-    localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
+    localNetworks: options.local,
     onProgress: progress.update,
     // Two threads when asked, whatever the size (stdin must still be a regular file for the second reader).
     worker: threads === 1 ? false : threads === 2 ? { minBytes: 0 } : undefined,

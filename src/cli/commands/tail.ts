@@ -62,7 +62,7 @@ export async function runTail(file: string | undefined, options: TailCliOptions,
 
   const session = new TailSession({
     profile,
-    localNetworks: options.local?.flatMap((l) => l.split(',')).filter((l) => l !== ''),
+    localNetworks: options.local,
     hostAddresses: hostAddresses(device === undefined || device === 'any' || device.includes(':') ? undefined : device),
     denyPrefix: options.denyPrefix,
     settleAfterUs,
