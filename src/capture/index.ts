@@ -9,7 +9,7 @@
  */
 export { CaptureError, type CaptureErrorCode } from './errors.js';
 export { createCaptureParser, type CaptureParser, type CaptureParserOptions } from './parser.js';
-export { captureSourceName, isCaptureDescriptor, readCapture, regularFileSize, type CaptureDescriptor, type CaptureSource, type ReadCaptureOptions } from './read.js';
+export { STDIN_FD, captureSourceName, isCaptureDescriptor, readCapture, regularFileSize, type CaptureDescriptor, type CaptureSource, type ReadCaptureOptions } from './read.js';
 export type { RecordCallback, ResyncCallback } from './record-sink.js';
 export {
   CAPTURE_DAMAGE_CODES,

@@ -107,7 +107,8 @@ export async function readCapture(
   return readStream(createReadStream(source), parserFor(source), options);
 }
 
-const STDIN_FD = 0;
+/** Standard input's descriptor. */
+export const STDIN_FD = 0;
 
 /**
  * How messages name a source: its path; `-` for standard input, also when given as the process's stdin stream (as
@@ -119,8 +120,9 @@ export function captureSourceName(source: string | NodeJS.ReadableStream): strin
 }
 
 /**
- * The size left to read when `stream` is this process's real standard input (fd 0) and that is a regular file;
- * undefined otherwise (a pipe, a terminal, or a substitute stream).
+ * The size of the file behind `stream` when it is this process's real standard input (fd 0) redirected from a
+ * regular file — the whole file's, wherever the descriptor's offset stands; undefined otherwise (a pipe, a terminal,
+ * or a substitute stream).
  */
 export function regularFileSize(stream: NodeJS.ReadableStream): number | undefined {
   if ((stream as { fd?: unknown }).fd !== STDIN_FD) return undefined;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, parentPort, workerData } from 'node:worker_threads';
-import { CaptureError, captureSourceName, isCaptureDescriptor, regularFileSize, type CaptureErrorCode, type CaptureSource } from '../capture/index.js';
+import { CaptureError, STDIN_FD, captureSourceName, isCaptureDescriptor, regularFileSize, type CaptureErrorCode, type CaptureSource } from '../capture/index.js';
 
 /**
  * Inputs smaller than this stay in one thread unless a caller asks: a worker costs ~100 ms to start, decodes the
@@ -43,8 +43,6 @@ export function findBuiltWorker(name: string): string | undefined {
 export type WorkerCaptureSource =
   | { kind: 'path'; path: string; readBytes: number }
   | { kind: 'descriptor'; fd: number; name: string; sizeBytes: number; startOffset: number; readBytes: number };
-
-const STDIN_FD = 0;
 
 /**
  * The worker's view of `source`, or undefined when a worker cannot read it too (a pipe, a caller's stream, a FIFO,
