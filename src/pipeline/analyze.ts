@@ -10,6 +10,7 @@ import type { AnalyzeReport, LocalJson, ProfileJson } from '../report/analyze.js
 import { buildDenialJson, buildFlowJson, type DenialJson, type FlowJson } from '../report/flows.js';
 import { formatIsoFromUs } from '../report/time.js';
 import { replayCapture } from './replay.js';
+import type { WorkerChoice } from './threads.js';
 import type { TimelineCollector } from './timeline.js';
 
 /** Options of analyze. */
@@ -33,6 +34,12 @@ export interface AnalyzeOptions {
   throttle?: (() => Promise<void> | undefined) | undefined;
   /** Gathers the HTML report's timelines as the replay goes (`--html`). */
   timeline?: TimelineCollector | undefined;
+  /**
+   * A worker thread that reads and decodes while this one replays (feed-worker.ts; `{}` for the built one, for a
+   * regular file of 128 MiB or more), or false, the default: one thread. Not the default yet: it costs ~17 MiB more
+   * RSS, which the 500k-flow run of issue 7 does not have below its 150 MiB, and it pays only on big inputs.
+   */
+  worker?: WorkerChoice | false | undefined;
 }
 
 /** Replay `source` under `options.profile` and return the report (with at most `keep` flows and denials). */
@@ -59,6 +66,7 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
     onProgress: options.onProgress,
     throttle: options.throttle,
     extraEvents: options.timeline?.replayEvents,
+    feedWorker: options.worker ?? false,
     events: {
       onLocalSide: (local) => options.onLocal?.({ addresses: local.networks, source: local.source, reason: local.reason }),
       onFirstPacket: options.onFirstPacket,

@@ -9,7 +9,9 @@ import type { LocalSide } from '../flow/local.js';
 import type { TimeoutProfile } from '../flow/profiles.js';
 import { FlowTable, type Denial, type Flow, type FlowTableEvents, type StateEvent } from '../flow/table.js';
 import type { DecodedPacket, PacketStats } from '../types.js';
+import { feedPacketsInWorker } from './feed-threads.js';
 import { feedPackets, recordTimeUs } from './packet-feed.js';
+import { findBuiltWorker, workerCaptureSource, type WorkerCaptureSource, type WorkerChoice } from './threads.js';
 
 export { inferLocalSide } from './packet-feed.js';
 
@@ -50,6 +52,13 @@ export interface ReplayOptions {
   throttle?: (() => Promise<void> | undefined) | undefined;
   /** Read at most this many bytes of a file (capture/read.ts ReadCaptureOptions.maxBytes). */
   maxBytes?: number | undefined;
+  /**
+   * A worker thread that reads and decodes while this one replays (feed-worker.ts), or false (the default) for one
+   * thread. Taken for a regular file (or standard input redirected from one) of `minBytes` or more (default
+   * threads.ts WORKER_MIN_BYTES), without an onObservation observer (which wants every decoded field) and without
+   * maxBytes.
+   */
+  feedWorker?: WorkerChoice | false | undefined;
 }
 
 /** What a replay returns. */
@@ -89,8 +98,11 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     });
   };
 
-  /** One packet the tables take (packet-feed.ts isReplayedPacket), at packet time `tsUs`. */
-  const replayPacket = (pkt: DecodedPacket, tsUs: number): void => {
+  /**
+   * One packet the tables take (packet-feed.ts isReplayedPacket), at packet time `tsUs`; `presetGuess` is its service
+   * guess when the thread that decoded it made it (feed-threads.ts).
+   */
+  const replayPacket = (pkt: DecodedPacket, tsUs: number, presetGuess: ServiceGuess | undefined): void => {
     if (pkt.hasQuotedUdp) {
       replayIcmpError(pkt, tsUs);
       return;
@@ -102,7 +114,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     if (tsUs > span.lastUs) span.lastUs = tsUs;
     udpPackets++;
     // The packet's service guess is the same for every table: made once, when the first table asks.
-    let guess: ServiceGuess | undefined;
+    let guess = presetGuess;
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
       table.advance(tsUs);
@@ -129,14 +141,24 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     }
   };
 
-  const fed = await feedPackets(source, {
-    localNetworks: options.localNetworks,
-    onLocalSide: startTables,
-    onPacket: (pkt) => replayPacket(pkt, recordTimeUs(pkt.record)),
-    onProgress: options.onProgress,
-    throttle: options.throttle,
-    maxBytes: options.maxBytes,
-  });
+  const feedWorker = onObservation === undefined && options.maxBytes === undefined ? chooseFeedWorker(source, options.feedWorker) : undefined;
+  const fed =
+    feedWorker === undefined
+      ? await feedPackets(source, {
+          localNetworks: options.localNetworks,
+          onLocalSide: startTables,
+          onPacket: (pkt) => replayPacket(pkt, recordTimeUs(pkt.record), undefined),
+          onProgress: options.onProgress,
+          throttle: options.throttle,
+          maxBytes: options.maxBytes,
+        })
+      : await feedPacketsInWorker(feedWorker.entry, feedWorker.source, {
+          localNetworks: options.localNetworks,
+          onLocalSide: startTables,
+          onPacket: (pkt, guess) => replayPacket(pkt, recordTimeUs(pkt.record), guess),
+          onProgress: options.onProgress,
+          throttle: options.throttle,
+        });
   for (const table of tables) {
     while (table.finishSome(FINISH_STEP_FLOWS)) {
       const wait = options.throttle?.();
@@ -144,6 +166,15 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     }
   }
   return { capture: fed.capture, stats: fed.stats, local: local!, tables, firstUs: span.firstUs, lastUs: span.lastUs, udpPackets };
+}
+
+/** The feed worker to start for `source`, if `choice` asks for one and it can read the input by itself. */
+function chooseFeedWorker(source: CaptureSource, choice: WorkerChoice | false | undefined): { entry: string; source: WorkerCaptureSource } | undefined {
+  if (choice === false || choice === undefined) return undefined;
+  const entry = choice.entry ?? findBuiltWorker('feed-worker');
+  if (entry === undefined) return undefined;
+  const workerSource = workerCaptureSource(source, choice.minBytes);
+  return workerSource === undefined ? undefined : { entry, source: workerSource };
 }
 
 /** Both observers of every event, `first` before `second`; `first` alone when there is no second. */

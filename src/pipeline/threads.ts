@@ -87,8 +87,9 @@ function descriptorOffset(fd: number): number | undefined {
   }
 }
 
-/** The one message a worker posts: its result, or what stopped it. */
+/** The last message a worker posts, its result or what stopped it; `event`s may come before it (postWorkerEvent). */
 type WorkerOutcome<T> =
+  | { type: 'event'; event: unknown }
   | { type: 'result'; result: T }
   | { type: 'capture-error'; path: string; code: CaptureErrorCode; message: string }
   | { type: 'error'; message: string; stack: string | undefined };
@@ -101,15 +102,24 @@ export interface RunningWorker<T> {
   stop(): void;
 }
 
-/** Start the worker at `entry` with `data` (structured clone). */
-export function startWorker<T>(entry: string, data: unknown): RunningWorker<T> {
+/**
+ * Start the worker at `entry` with `data` (structured clone). `onEvent` hears what the worker says along the way
+ * (postWorkerEvent), in order, before its result.
+ */
+export function startWorker<T>(entry: string, data: unknown, onEvent?: (event: unknown) => void): RunningWorker<T> {
   const worker = new Worker(entry, { workerData: data });
   const result = new Promise<T>((resolve, reject) => {
-    worker.once('message', (outcome: WorkerOutcome<T>) => {
+    const onMessage = (outcome: WorkerOutcome<T>): void => {
+      if (outcome.type === 'event') {
+        onEvent?.(outcome.event);
+        return;
+      }
+      worker.off('message', onMessage);
       if (outcome.type === 'result') resolve(outcome.result);
       else if (outcome.type === 'capture-error') reject(new CaptureError(outcome.path, outcome.code, outcome.message));
       else reject(Object.assign(new Error(outcome.message), { stack: outcome.stack }));
-    });
+    };
+    worker.on('message', onMessage);
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`worker ${entry} exited with code ${code} before its result`)));
   });
@@ -121,6 +131,12 @@ export function startWorker<T>(entry: string, data: unknown): RunningWorker<T> {
       void worker.terminate();
     },
   };
+}
+
+/** The worker's side: tell the thread that started it something before the result (startWorker's onEvent). */
+export function postWorkerEvent(event: unknown): void {
+  if (parentPort === null) throw new Error('postWorkerEvent outside a worker thread');
+  parentPort.postMessage({ type: 'event', event } satisfies WorkerOutcome<never>);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The command line's second thread (issue 7): `simulate --threads 2` (the default from 128 MiB) replays half of its
- * profiles in a worker. Output must be byte for byte what `--threads 1` gives, from a file, from standard input redirected
+ * profiles in a worker; `analyze --threads 2` reads and decodes in a worker while the main thread replays. Output must be byte for byte what `--threads 1` gives, from a file, from standard input redirected
  * from it, and from standard input already advanced past other bytes (each thread reads it from where it stood).
  */
 import { spawnSync } from 'node:child_process';
@@ -35,12 +35,14 @@ const LOCAL = '--local 10.1.0.0/16,2001:db8:a::/48';
 describe.each([
   ['simulate --format json', `simulate --format json ${LOCAL} --profile pf --profile linux --profile zeek --profile rfc4787 --sweep udp.single=10s..60s/25s`],
   ['simulate (text)', `simulate ${LOCAL} --profile pf --profile linux --profile openwrt`],
+  ['analyze --format json', `analyze --format json ${LOCAL}`],
+  ['analyze --format ndjson', `analyze --format ndjson ${LOCAL} --profile linux`],
 ])('%s with two threads', (_name, args) => {
   it('gives what one thread gives, from the file, standard input, and standard input already advanced', { timeout: 60_000 }, () => {
     const one = sh(`"$1" "$2" ${args} --threads 1 "$3"`, big);
     expect(one.status, one.stderr).toBe(0);
     expect(one.stdout.length).toBeGreaterThan(1000);
-    if (args.includes('--format json')) {
+    if (args.startsWith('simulate --format json')) {
       const totals = (JSON.parse(one.stdout) as { profiles: Array<{ denied_total: number }> }).profiles.map((p) => p.denied_total);
       expect(new Set(totals).size).toBe(totals.length);
     }
@@ -67,8 +69,10 @@ describe('--threads', () => {
   });
 
   it('takes 1 or 2', () => {
-    const result = sh('"$1" "$2" simulate --threads 3 "$3"', big);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/--threads must be 1 or 2/);
+    for (const command of ['simulate', 'analyze']) {
+      const result = sh(`"$1" "$2" ${command} --threads 3 "$3"`, big);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/--threads must be 1 or 2/);
+    }
   });
 });

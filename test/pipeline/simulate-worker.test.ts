@@ -5,7 +5,7 @@
  * both threads: test/cli/threads.test.ts). The worker runs from the build
  * (`npm test` builds first): dist/pipeline/simulate-worker.js, and dist/cli/simulate-worker.mjs beside the bundle.
  */
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,22 +15,13 @@ import { getProfile, parseSweep } from '../../src/flow/profiles.js';
 import { simulateCapture } from '../../src/pipeline/simulate.js';
 import { startWorker } from '../../src/pipeline/threads.js';
 import { writeJsonDocument } from '../../src/report/json-layout.js';
-import { CORPUS_DIR, REPO_ROOT } from '../helpers/cli.js';
+import { fixtureAndCorpusCaptures } from '../helpers/captures.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 
 const WORKER = join(REPO_ROOT, 'dist/pipeline/simulate-worker.js');
 const scratch = mkdtempSync(join(tmpdir(), 'udptrack-simworker-'));
 
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
-}
-
-const captures = [
-  ...listFiles(join(REPO_ROOT, 'fixtures')).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)),
-  ...(existsSync(CORPUS_DIR) ? listFiles(CORPUS_DIR).filter((f) => !f.endsWith('.md') && !f.endsWith('.txt')) : []),
-];
+const captures = fixtureAndCorpusCaptures();
 
 /** Classic little-endian pcap records (after the file header) with `seconds` added to each timestamp. */
 function shiftedRecords(records: Uint8Array, seconds: number): Buffer {

@@ -11,7 +11,7 @@ import { JsonBytes, jsonPiece } from '../../report/json-bytes.js';
 import { UsageError } from '../errors.js';
 import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
 import { DeferredBytes, type CliIo } from '../io.js';
-import { openInput, progressReporter } from '../input.js';
+import { openInput, parseThreads, progressReporter } from '../input.js';
 
 /** Options of `analyze`, as commander parses them. */
 export interface AnalyzeCliOptions extends ProfileChoice {
@@ -20,6 +20,7 @@ export interface AnalyzeCliOptions extends ProfileChoice {
   limit: string;
   progress?: boolean;
   html?: string;
+  threads?: string;
 }
 
 const NDJSON_FLOW_HEAD = jsonPiece('{"type":"flow",');
@@ -31,6 +32,7 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
   const limit = Number(options.limit);
   if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, not '${options.limit}'`);
   if (options.html !== undefined) checkHtmlTarget(options.html);
+  const threads = parseThreads(options.threads);
   const timeline = options.html === undefined ? undefined : new TimelineCollector({ profiles: [profile] });
   const progress = progressReporter(file, io, options.progress);
   const format = options.format;
@@ -55,6 +57,8 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     profile,
     localNetworks: options.local,
     keep: format === 'text' ? limit : 0,
+    // Two threads only when asked, whatever the size (stdin must still be a regular file for the second reader).
+    worker: threads === 2 ? { minBytes: 0 } : false,
     onProgress: progress.update,
     throttle: () => io.stdout.backpressure(),
     timeline,

@@ -30,6 +30,8 @@ export type ServiceName =
 export interface ServiceGuess {
   service: ServiceName;
   by: 'payload' | 'port' | '';
+  /** Its place in SERVICE_GUESSES: how a guess travels between threads as one number. */
+  readonly index: number;
 }
 
 /** Well-known ports (IANA; formats.md §7.4). Looked up by the server-side port. */
@@ -56,28 +58,48 @@ const PORT_SERVICES: ReadonlyMap<number, ServiceName> = new Map<number, ServiceN
   [51820, 'wireguard'],
 ]);
 
-const NONE: ServiceGuess = { service: '', by: '' };
-// One shared object per (service, by): keyed by the service in a map per `by`, so looking one up allocates nothing
-// (a `${service}/${by}` key was a string per packet fingerprinted: issue 7).
-const payloadGuesses = new Map<ServiceName, ServiceGuess>();
-const portGuesses = new Map<ServiceName, ServiceGuess>();
+const NONE: ServiceGuess = { service: '', by: '', index: 0 };
 
-function guess(service: ServiceName, by: 'payload' | 'port'): ServiceGuess {
-  const cache = by === 'payload' ? payloadGuesses : portGuesses;
-  let cached = cache.get(service);
-  if (cached === undefined) {
-    cached = { service, by };
-    cache.set(service, cached);
-  }
-  return cached;
-}
+/**
+ * One shared guess object per (service, by), so a guess allocates nothing, found without a Map: a Map lookup per
+ * packet (by the service's name, by the port number) was most of a guess's cost, and the reading thread of a
+ * two-thread replay guesses every packet (issue 7).
+ */
+const SERVICE_NAMES: readonly ServiceName[] = ['openvpn', 'wireguard', 'ike', 'esp-in-udp', 'quic', 'dns', 'mdns', 'llmnr', 'netbios-ns', 'dhcp', 'dhcpv6', 'ntp', 'ssdp', 'stun', 'syslog', 'snmp', 'teredo', 'vxlan'];
+const PAYLOAD_GUESSES = new Map<ServiceName, ServiceGuess>(SERVICE_NAMES.map((service, i) => [service, { service, by: 'payload', index: 1 + i }]));
+const PORT_GUESSES = new Map<ServiceName, ServiceGuess>(SERVICE_NAMES.map((service, i) => [service, { service, by: 'port', index: 1 + SERVICE_NAMES.length + i }]));
+/** Every guess guessService can return, by its index. */
+export const SERVICE_GUESSES: readonly ServiceGuess[] = [NONE, ...PAYLOAD_GUESSES.values(), ...PORT_GUESSES.values()];
+/** The port guess by port number (undefined: no well-known service). */
+const PORT_GUESS_BY_PORT: ReadonlyArray<ServiceGuess | undefined> = (() => {
+  const byPort = new Array<ServiceGuess | undefined>(65536).fill(undefined);
+  for (const [port, service] of PORT_SERVICES) byPort[port] = PORT_GUESSES.get(service);
+  return byPort;
+})();
+
+/** The payload guesses matchPayload returns, as constants (no lookup per packet). */
+const PAYLOAD = {
+  dhcp: PAYLOAD_GUESSES.get('dhcp')!,
+  dhcpv6: PAYLOAD_GUESSES.get('dhcpv6')!,
+  dns: PAYLOAD_GUESSES.get('dns')!,
+  esp_in_udp: PAYLOAD_GUESSES.get('esp-in-udp')!,
+  ike: PAYLOAD_GUESSES.get('ike')!,
+  llmnr: PAYLOAD_GUESSES.get('llmnr')!,
+  mdns: PAYLOAD_GUESSES.get('mdns')!,
+  netbios_ns: PAYLOAD_GUESSES.get('netbios-ns')!,
+  ntp: PAYLOAD_GUESSES.get('ntp')!,
+  openvpn: PAYLOAD_GUESSES.get('openvpn')!,
+  quic: PAYLOAD_GUESSES.get('quic')!,
+  ssdp: PAYLOAD_GUESSES.get('ssdp')!,
+  stun: PAYLOAD_GUESSES.get('stun')!,
+  wireguard: PAYLOAD_GUESSES.get('wireguard')!,
+} as const;
 
 /** Guess the service of a datagram. Returns a shared, frozen-in-practice object (no allocation per call). */
 export function guessService(data: Uint8Array, offset: number, lengthBytes: number, srcPort: number, dstPort: number): ServiceGuess {
   const byPayload = matchPayload(data, offset, Math.min(lengthBytes, data.length - offset), srcPort, dstPort);
-  if (byPayload !== '') return guess(byPayload, 'payload');
-  const byPort = PORT_SERVICES.get(Math.min(srcPort, dstPort)) ?? PORT_SERVICES.get(dstPort) ?? PORT_SERVICES.get(srcPort);
-  return byPort === undefined ? NONE : guess(byPort, 'port');
+  if (byPayload !== NONE) return byPayload;
+  return PORT_GUESS_BY_PORT[Math.min(srcPort, dstPort)] ?? PORT_GUESS_BY_PORT[dstPort] ?? PORT_GUESS_BY_PORT[srcPort] ?? NONE;
 }
 
 /** Either port is `port` (a plain function: a closure over the ports was an allocation per packet fingerprinted). */
@@ -92,56 +114,56 @@ function u32(data: Uint8Array, o: number): number {
   return ((data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!) >>> 0;
 }
 
-function matchPayload(data: Uint8Array, o: number, n: number, sport: number, dport: number): ServiceName {
-  if (n <= 0) return '';
+function matchPayload(data: Uint8Array, o: number, n: number, sport: number, dport: number): ServiceGuess {
+  if (n <= 0) return NONE;
   const b0 = data[o]!;
   // DHCPv4 (RFC 2131): op 1/2, htype 1, hlen 6, magic cookie 63 82 53 63 at 236.
-  if (n >= 240 && (b0 === 1 || b0 === 2) && data[o + 1] === 1 && data[o + 2] === 6 && u32(data, o + 236) === 0x63825363) return 'dhcp';
+  if (n >= 240 && (b0 === 1 || b0 === 2) && data[o + 1] === 1 && data[o + 2] === 6 && u32(data, o + 236) === 0x63825363) return PAYLOAD.dhcp;
   // STUN (RFC 5389): top two bits 00, length multiple of 4, magic cookie 0x2112A442 at 4.
-  if (n >= 20 && (b0 & 0xc0) === 0 && u32(data, o + 4) === 0x2112a442 && (u16(data, o + 2) & 3) === 0) return 'stun';
+  if (n >= 20 && (b0 & 0xc0) === 0 && u32(data, o + 4) === 0x2112a442 && (u16(data, o + 2) & 3) === 0) return PAYLOAD.stun;
   // WireGuard (wireguard-go noise-protocol.go): LE type 1..4 with three zero bytes; handshake sizes are exact,
   // transport data is 16 + a multiple of 16 (keepalive = 32).
   if (n >= 32 && b0 >= 1 && b0 <= 4 && data[o + 1] === 0 && data[o + 2] === 0 && data[o + 3] === 0) {
-    if ((b0 === 1 && n === 148) || (b0 === 2 && n === 92) || (b0 === 3 && n === 64) || (b0 === 4 && (n - 16) % 16 === 0)) return 'wireguard';
+    if ((b0 === 1 && n === 148) || (b0 === 2 && n === 92) || (b0 === 3 && n === 64) || (b0 === 4 && (n - 16) % 16 === 0)) return PAYLOAD.wireguard;
   }
   // IKE on 500, or on 4500 after the non-ESP marker (RFC 3948): version 0x20 (IKEv2) or 0x10 (IKEv1) at 17.
-  if (either(sport, dport, 500) && n >= 28 && isIkeHeader(data, o, n)) return 'ike';
+  if (either(sport, dport, 500) && n >= 28 && isIkeHeader(data, o, n)) return PAYLOAD.ike;
   if (either(sport, dport, 4500)) {
-    if (n === 1 && b0 === 0xff) return 'ike'; // NAT-keepalive
-    if (n >= 32 && u32(data, o) === 0 && isIkeHeader(data, o + 4, n - 4)) return 'ike';
-    if (n >= 8 && u32(data, o) !== 0) return 'esp-in-udp';
+    if (n === 1 && b0 === 0xff) return PAYLOAD.ike; // NAT-keepalive
+    if (n >= 32 && u32(data, o) === 0 && isIkeHeader(data, o + 4, n - 4)) return PAYLOAD.ike;
+    if (n >= 8 && u32(data, o) !== 0) return PAYLOAD.esp_in_udp;
   }
   // SSDP (UPnP): ASCII request lines.
   if (n >= 8 && (startsWith(data, o, n, 'M-SEARCH') || startsWith(data, o, n, 'NOTIFY * ') || startsWith(data, o, n, 'HTTP/1.1 '))) {
-    if (either(sport, dport, 1900)) return 'ssdp';
+    if (either(sport, dport, 1900)) return PAYLOAD.ssdp;
   }
   // DNS family (RFC 1035 header, RFC 6762 mDNS, RFC 4795 LLMNR): plausible header and the port.
   if (n >= 12 && isDnsHeader(data, o)) {
-    if (either(sport, dport, 5353)) return 'mdns';
-    if (either(sport, dport, 5355)) return 'llmnr';
-    if (either(sport, dport, 53)) return 'dns';
-    if (either(sport, dport, 137)) return 'netbios-ns';
+    if (either(sport, dport, 5353)) return PAYLOAD.mdns;
+    if (either(sport, dport, 5355)) return PAYLOAD.llmnr;
+    if (either(sport, dport, 53)) return PAYLOAD.dns;
+    if (either(sport, dport, 137)) return PAYLOAD.netbios_ns;
   }
   // NTP (RFC 5905): 48-byte header, version 1..4, mode 1..5.
   if (either(sport, dport, 123) && n >= 48) {
     const version = (b0 >> 3) & 7;
     const mode = b0 & 7;
-    if (version >= 1 && version <= 4 && mode >= 1 && mode <= 5) return 'ntp';
+    if (version >= 1 && version <= 4 && mode >= 1 && mode <= 5) return PAYLOAD.ntp;
   }
   // QUIC (RFC 9000/8999/9369): long header with a known version, DCID length ≤ 20.
   if (n >= 7 && (b0 & 0x80) !== 0) {
     const version = u32(data, o + 1);
     const known = version === 1 || version === 0x6b3343cf || version === 0 || (version & 0xffffff00) === 0x51303400 || (version & 0x0f0f0f0f) === 0x0a0a0a0a || (version >>> 8) === 0xff0000;
-    if (known && data[o + 5]! <= 20 && (version === 0 || (b0 & 0x40) !== 0)) return 'quic';
+    if (known && data[o + 5]! <= 20 && (version === 0 || (b0 & 0x40) !== 0)) return PAYLOAD.quic;
   }
   // DHCPv6 (RFC 8415) on 546/547.
-  if ((either(sport, dport, 546) || either(sport, dport, 547)) && n >= 4 && b0 >= 1 && b0 <= 13) return 'dhcpv6';
+  if ((either(sport, dport, 546) || either(sport, dport, 547)) && n >= 4 && b0 >= 1 && b0 <= 13) return PAYLOAD.dhcpv6;
   // OpenVPN (formats.md §7.1): a client hard reset (opcode 7 or 10, key id 0) has a recognisable layout;
   // other opcodes only count on the OpenVPN port, since one byte alone matches random data too often.
   const opcode = b0 >> 3;
-  if ((opcode === 7 || opcode === 10) && (b0 & 7) === 0 && n >= 14 && isOpenvpnReset(data, o, n)) return 'openvpn';
-  if (either(sport, dport, 1194) && opcode >= 3 && opcode <= 11) return 'openvpn';
-  return '';
+  if ((opcode === 7 || opcode === 10) && (b0 & 7) === 0 && n >= 14 && isOpenvpnReset(data, o, n)) return PAYLOAD.openvpn;
+  if (either(sport, dport, 1194) && opcode >= 3 && opcode <= 11) return PAYLOAD.openvpn;
+  return NONE;
 }
 
 function isIkeHeader(data: Uint8Array, o: number, n: number): boolean {

@@ -1,0 +1,20 @@
+/** The capture files tests run over: the repository's fixtures and, when it is there, the shared corpus. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CORPUS_DIR, REPO_ROOT } from './cli.js';
+
+/** Every file under `dir`, recursively. */
+export function listFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? listFiles(path) : [path];
+  });
+}
+
+/** Every fixture capture (.pcap, .pcapng, .cap) and every corpus capture, damaged ones included. */
+export function fixtureAndCorpusCaptures(): string[] {
+  return [
+    ...listFiles(join(REPO_ROOT, 'fixtures')).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)),
+    ...(existsSync(CORPUS_DIR) ? listFiles(CORPUS_DIR).filter((f) => !f.endsWith('.md') && !f.endsWith('.txt')) : []),
+  ];
+}

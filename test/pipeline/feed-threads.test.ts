@@ -1,0 +1,115 @@
+/**
+ * The two-thread feed (issue 7): a worker reads and decodes, the main thread replays the packets it hands over
+ * through a shared ring (pipeline/packet-ring.ts). Nothing may depend on which thread decoded: every fixture and
+ * corpus capture gives the same packets (every field the tables read, and the service guess) and the same analyze
+ * report with and without the worker. The worker runs from the build (`npm test` builds first).
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CaptureError } from '../../src/capture/index.js';
+import { guessService, type ServiceGuess } from '../../src/decode/app/fingerprint.js';
+import { getProfile } from '../../src/flow/profiles.js';
+import { analyzeCapture } from '../../src/pipeline/analyze.js';
+import { feedPacketsInWorker } from '../../src/pipeline/feed-threads.js';
+import { feedPackets } from '../../src/pipeline/packet-feed.js';
+import { workerCaptureSource } from '../../src/pipeline/threads.js';
+import type { DecodedPacket } from '../../src/types.js';
+import { fixtureAndCorpusCaptures } from '../helpers/captures.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+
+const WORKER = join(REPO_ROOT, 'dist/pipeline/feed-worker.js');
+const scratch = mkdtempSync(join(tmpdir(), 'udptrack-feedworker-'));
+
+const captures = fixtureAndCorpusCaptures();
+
+/** Every field of a packet the flow tables and the replay read, as text. */
+function describePacket(pkt: DecodedPacket, guess: ServiceGuess): string {
+  const bytes = (offset: number, version: number): string => Buffer.from(pkt.data.subarray(offset, offset + (version === 6 ? 16 : 4))).toString('hex');
+  const r = pkt.record;
+  const quoted = pkt.hasQuotedUdp
+    ? ` quoted v${pkt.quotedIpVersion} ${bytes(pkt.quotedSrcAddrOffset, pkt.quotedIpVersion)}.${pkt.quotedSrcPort} > ${bytes(pkt.quotedDstAddrOffset, pkt.quotedIpVersion)}.${pkt.quotedDstPort} icmp ${pkt.icmpType}/${pkt.icmpCode}`
+    : '';
+  return (
+    `#${r.frame} ${r.tsSec}.${r.tsNsec} wire ${r.origLenBytes} v${pkt.ipVersion} ${bytes(pkt.srcAddrOffset, pkt.ipVersion)}.${pkt.srcPort} > ` +
+    `${bytes(pkt.dstAddrOffset, pkt.ipVersion)}.${pkt.dstPort} src4 ${pkt.src4} dst4 ${pkt.dst4} ip ${pkt.ipLenBytes} udp ${pkt.udpLenBytes} ${pkt.direction}` +
+    `${quoted} ${guess.service}/${guess.by}`
+  );
+}
+
+/** The local side, every packet, and the result of a feed; or the CaptureError that stopped it. */
+async function feedText(file: string, threads: 1 | 2): Promise<string> {
+  const lines: string[] = [];
+  const callbacks = {
+    onLocalSide: (local: { source: string; reason: string; networks: string[] }) => lines.push(`local ${local.source} ${local.networks.join(',')} ${local.reason}`),
+  };
+  try {
+    const result =
+      threads === 1
+        ? await feedPackets(file, {
+            ...callbacks,
+            onPacket: (pkt) => lines.push(describePacket(pkt, guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort))),
+          })
+        : // 64 units, one stage: the ring wraps every few packets and both sides wait for each other.
+          await feedPacketsInWorker(WORKER, workerCaptureSource(file, 0)!, { ...callbacks, onPacket: (pkt, guess) => lines.push(describePacket(pkt, guess)) }, 64);
+    lines.push(JSON.stringify(result));
+  } catch (error) {
+    if (!(error instanceof CaptureError)) throw error;
+    lines.push(`CaptureError ${error.code}: ${error.message}`);
+  }
+  return lines.join('\n');
+}
+
+/** analyze's report (flows and denials by the thousand), or the CaptureError that stopped it. */
+async function analyzeText(file: string, worker: { entry: string; minBytes: number } | false): Promise<string> {
+  try {
+    const report = await analyzeCapture(file, { file, profile: getProfile('pf'), keep: 100_000, worker });
+    return JSON.stringify(report);
+  } catch (error) {
+    if (!(error instanceof CaptureError)) throw error;
+    return `CaptureError ${error.code}: ${error.message}`;
+  }
+}
+
+describe('the feed in a worker thread', () => {
+  it('the build has the worker beside the library and beside the CLI bundle', () => {
+    expect(existsSync(WORKER)).toBe(true);
+    expect(existsSync(join(REPO_ROOT, 'dist/cli/feed-worker.mjs'))).toBe(true);
+  });
+
+  it('hands over the same packets, guesses and result on every fixture and corpus capture', { timeout: 180_000 }, async () => {
+    expect(captures.length).toBeGreaterThan(10);
+    let fed = 0;
+    for (const file of captures) {
+      const alone = await feedText(file, 1);
+      const split = await feedText(file, 2);
+      expect(split, relative(REPO_ROOT, file)).toBe(alone);
+      if (!alone.includes('CaptureError')) fed++;
+    }
+    expect(fed).toBeGreaterThan(captures.length / 2);
+  });
+
+  it('gives the same analyze report on every fixture and corpus capture', { timeout: 180_000 }, async () => {
+    let reports = 0;
+    let icmpErrors = 0;
+    for (const file of captures) {
+      const alone = await analyzeText(file, false);
+      const split = await analyzeText(file, { entry: WORKER, minBytes: 0 });
+      expect(split, relative(REPO_ROOT, file)).toBe(alone);
+      if (!alone.startsWith('CaptureError')) reports++;
+      if (alone.includes('"icmp":{"type":')) icmpErrors++;
+    }
+    expect(reports).toBeGreaterThan(captures.length / 2);
+    // The corpus has denied ICMP errors quoting UDP (the ring's three-unit packets) in it.
+    expect(icmpErrors).toBeGreaterThan(0);
+  });
+
+  it('not a capture: the worker\'s CaptureError reaches the caller as it is', async () => {
+    const notCapture = join(scratch, 'not-a-capture.pcap');
+    writeFileSync(notCapture, 'this is not a capture file at all');
+    const error = await analyzeCapture(notCapture, { file: notCapture, profile: getProfile('pf'), keep: 10, worker: { entry: WORKER, minBytes: 0 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CaptureError);
+    expect((error as CaptureError).code).toBe('not-a-capture-file');
+  });
+});
