@@ -1,13 +1,13 @@
 /**
  * Decoded packets handed from a thread that reads and decodes a capture (feed-worker.ts) to the thread that replays
  * them through the flow tables (issue 7: both cores; reading, parsing and decoding were a third of a replay's time).
- * A ring of fixed slots in shared memory: a slot holds what the tables and the replay read of a packet (packet time,
- * frame, lengths, ports, direction, the four addresses an ICMP error may need) and the packet's service guess
+ * A ring of 64-byte units in shared memory: a packet's units hold what the tables and the replay read of it (packet
+ * time, frame, lengths, ports, direction, the four addresses an ICMP error may need) and its service guess
  * (decode/app/fingerprint.ts guessService, made by the decoding thread: the payload itself does not travel). The
  * reading side fills one reused DecodedPacket whose `data` is the ring itself, the addresses' offsets pointing into
- * the slot, so the tables run unchanged and see the same values as in one thread.
+ * the units, so the tables run unchanged and see the same values as in one thread.
  *
- * Synchronisation: two int32 counters (slots written, slots read) published in batches with Atomics.store. The
+ * Synchronisation: two int32 counters (units written, units read) published in batches with Atomics.store. The
  * writer sleeps on a full ring until a quarter of it is free (Atomics.wait: it is a worker); the reader, the main
  * thread, waits on an empty ring without blocking its event loop (Atomics.waitAsync). Each side wakes the other
  * only when it said it sleeps.
@@ -71,8 +71,11 @@ const AT_QUOTED_IP_VERSION = 40;
 /** ICMP type and code plus one (0: none, as -1 in the packet). */
 const AT_ICMP_TYPE = 44;
 const AT_ICMP_CODE = 46;
+/** An IPv4 packet's addresses as bytes (network order, what a denial copies) and as the numbers decoders give. */
 const AT_SRC4 = 48;
 const AT_DST4 = 52;
+const AT_SRC4_NUMBER = 56;
+const AT_DST4_NUMBER = 60;
 // Second unit.
 const AT_SRC6 = 64;
 const AT_DST6 = 80;
@@ -88,7 +91,7 @@ const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: n
 
 const DIRECTIONS: readonly Direction[] = ['unknown', 'in', 'out'];
 
-/** Shared memory for a ring of `units` 64-byte units (a power of two, at least 4). */
+/** Shared memory for a ring of `units` 64-byte units (a power of two, at least one stage). */
 export function createPacketRingBuffer(units = DEFAULT_UNITS): SharedArrayBuffer {
   return new SharedArrayBuffer(HEADER_BYTES + units * UNIT_BYTES);
 }
@@ -180,6 +183,8 @@ export class PacketRingWriter {
     } else {
       copyBytes(pkt.data, pkt.srcAddrOffset, bytes, b + AT_SRC4, 4);
       copyBytes(pkt.data, pkt.dstAddrOffset, bytes, b + AT_DST4, 4);
+      words[(b + AT_SRC4_NUMBER) >> 2] = pkt.src4;
+      words[(b + AT_DST4_NUMBER) >> 2] = pkt.dst4;
     }
     if (pkt.hasQuotedUdp) {
       const quotedBytes = pkt.quotedIpVersion === 6 ? 16 : 4;
@@ -222,12 +227,7 @@ export class PacketRingWriter {
   }
 
   private publish(): void {
-    const control = this.views.control;
-    Atomics.store(control, WRITTEN, this.next);
-    if (Atomics.load(control, READER_WAITING) === 1 && ((this.next - Atomics.load(control, READER_WAKE_AT)) | 0) >= 0) {
-      Atomics.store(control, READER_WAITING, 0);
-      Atomics.notify(control, WRITTEN);
-    }
+    publishCounter(this.views.control, WRITTEN, this.next, READER_WAITING, READER_WAKE_AT);
   }
 
   private waitForRoom(units: number): void {
@@ -304,8 +304,8 @@ export class PacketRingReader {
       } else {
         pkt.srcAddrOffset = b + AT_SRC4;
         pkt.dstAddrOffset = b + AT_DST4;
-        pkt.src4 = word(bytes, b + AT_SRC4);
-        pkt.dst4 = word(bytes, b + AT_DST4);
+        pkt.src4 = words[(b + AT_SRC4_NUMBER) >> 2]!;
+        pkt.dst4 = words[(b + AT_DST4_NUMBER) >> 2]!;
       }
       const quoted = units === 3;
       pkt.hasQuotedUdp = quoted;
@@ -341,12 +341,7 @@ export class PacketRingReader {
   }
 
   private publishRead(): void {
-    const control = this.views.control;
-    Atomics.store(control, READ, this.next);
-    if (Atomics.load(control, WRITER_WAITING) === 1 && ((this.next - Atomics.load(control, WRITER_WAKE_AT)) | 0) >= 0) {
-      Atomics.store(control, WRITER_WAITING, 0);
-      Atomics.notify(control, READ);
-    }
+    publishCounter(this.views.control, READ, this.next, WRITER_WAITING, WRITER_WAKE_AT);
   }
 
   /** True once the writer finished and every packet was taken. */
@@ -382,9 +377,16 @@ export class PacketRingReader {
   }
 }
 
-/** Four bytes at `offset` as an unsigned big-endian number (an IPv4 address as decoders give it). */
-function word(data: Uint8Array, offset: number): number {
-  return ((data[offset]! << 24) | (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!) >>> 0;
+/**
+ * Publish one side's counter, and wake the other side if it sleeps on that counter and it has reached what the
+ * sleeper asked for (its `wakeAt`): each side wakes the other only when it said it sleeps.
+ */
+function publishCounter(control: Int32Array, counter: number, value: number, waiting: number, wakeAt: number): void {
+  Atomics.store(control, counter, value);
+  if (Atomics.load(control, waiting) === 1 && ((value - Atomics.load(control, wakeAt)) | 0) >= 0) {
+    Atomics.store(control, waiting, 0);
+    Atomics.notify(control, counter);
+  }
 }
 
 function copyBytes(from: Uint8Array, fromOffset: number, to: Uint8Array, toOffset: number, count: number): void {

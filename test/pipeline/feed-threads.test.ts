@@ -16,7 +16,7 @@ import { feedPacketsInWorker } from '../../src/pipeline/feed-threads.js';
 import { feedPackets } from '../../src/pipeline/packet-feed.js';
 import { workerCaptureSource } from '../../src/pipeline/threads.js';
 import type { DecodedPacket } from '../../src/types.js';
-import { fixtureAndCorpusCaptures } from '../helpers/captures.js';
+import { fixtureAndCorpusCaptures, textOrCaptureError } from '../helpers/captures.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 const WORKER = join(REPO_ROOT, 'dist/pipeline/feed-worker.js');
@@ -44,32 +44,24 @@ async function feedText(file: string, threads: 1 | 2): Promise<string> {
   const callbacks = {
     onLocalSide: (local: { source: string; reason: string; networks: string[] }) => lines.push(`local ${local.source} ${local.networks.join(',')} ${local.reason}`),
   };
-  try {
-    const result =
+  const result = await textOrCaptureError(async () =>
+    JSON.stringify(
       threads === 1
         ? await feedPackets(file, {
             ...callbacks,
             onPacket: (pkt) => lines.push(describePacket(pkt, guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort))),
           })
         : // 64 units, one stage: the ring wraps every few packets and both sides wait for each other.
-          await feedPacketsInWorker(WORKER, workerCaptureSource(file, 0)!, { ...callbacks, onPacket: (pkt, guess) => lines.push(describePacket(pkt, guess)) }, 64);
-    lines.push(JSON.stringify(result));
-  } catch (error) {
-    if (!(error instanceof CaptureError)) throw error;
-    lines.push(`CaptureError ${error.code}: ${error.message}`);
-  }
+          await feedPacketsInWorker(WORKER, workerCaptureSource(file, 0)!, { ...callbacks, onPacket: (pkt, guess) => lines.push(describePacket(pkt, guess)) }, 64),
+    ),
+  );
+  lines.push(result);
   return lines.join('\n');
 }
 
 /** analyze's report (flows and denials by the thousand), or the CaptureError that stopped it. */
 async function analyzeText(file: string, worker: { entry: string; minBytes: number } | false): Promise<string> {
-  try {
-    const report = await analyzeCapture(file, { file, profile: getProfile('pf'), keep: 100_000, worker });
-    return JSON.stringify(report);
-  } catch (error) {
-    if (!(error instanceof CaptureError)) throw error;
-    return `CaptureError ${error.code}: ${error.message}`;
-  }
+  return textOrCaptureError(async () => JSON.stringify(await analyzeCapture(file, { file, profile: getProfile('pf'), keep: 100_000, worker })));
 }
 
 describe('the feed in a worker thread', () => {

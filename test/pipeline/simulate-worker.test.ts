@@ -15,7 +15,7 @@ import { getProfile, parseSweep } from '../../src/flow/profiles.js';
 import { simulateCapture } from '../../src/pipeline/simulate.js';
 import { startWorker } from '../../src/pipeline/threads.js';
 import { writeJsonDocument } from '../../src/report/json-layout.js';
-import { fixtureAndCorpusCaptures } from '../helpers/captures.js';
+import { fixtureAndCorpusCaptures, textOrCaptureError } from '../helpers/captures.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 const WORKER = join(REPO_ROOT, 'dist/pipeline/simulate-worker.js');
@@ -32,7 +32,7 @@ function shiftedRecords(records: Uint8Array, seconds: number): Buffer {
 
 /** The report as `simulate --format json` writes it, or the CaptureError that stopped it (code and message). */
 async function simulateText(file: string, worker: { entry: string; minBytes: number } | false): Promise<string> {
-  try {
+  return textOrCaptureError(async () => {
     const report = await simulateCapture(file, {
       profiles: ['pf', 'linux', 'openwrt', 'rfc4787', 'zeek'].map((name) => getProfile(name)),
       sweep: parseSweep('udp.single=10s..120s/50s'),
@@ -44,10 +44,7 @@ async function simulateText(file: string, worker: { entry: string; minBytes: num
       text += piece;
     });
     return text;
-  } catch (error) {
-    if (!(error instanceof CaptureError)) throw error;
-    return `CaptureError ${error.code}: ${error.message}`;
-  }
+  });
 }
 
 describe('simulate with its worker thread', () => {
