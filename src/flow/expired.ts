@@ -53,12 +53,13 @@ export class ExpiredStates {
   private readonly ports: Uint32Array;
   private readonly ipVersions: Uint8Array;
   private readonly hashes: Int32Array;
-  private readonly flowIds: Float64Array;
+  // Flow ids and packet counts are Uint32, as in the flow store they come from (flow-store.ts): 12 bytes a state.
+  private readonly flowIds: Uint32Array;
   private readonly lastUs: Float64Array;
   private readonly expiresUs: Float64Array;
   private readonly timeoutUs: Float64Array;
-  private readonly packetsFromLocal: Float64Array;
-  private readonly packetsFromRemote: Float64Array;
+  private readonly packetsFromLocal: Uint32Array;
+  private readonly packetsFromRemote: Uint32Array;
   /** Bit 0: opened by the local side. */
   private readonly flags: Uint8Array;
   private readonly timeoutKeyIndexes: Uint8Array;
@@ -86,12 +87,12 @@ export class ExpiredStates {
     this.ports = new Uint32Array(capacityStates);
     this.ipVersions = new Uint8Array(capacityStates);
     this.hashes = new Int32Array(capacityStates);
-    this.flowIds = new Float64Array(capacityStates);
+    this.flowIds = new Uint32Array(capacityStates);
     this.lastUs = new Float64Array(capacityStates);
     this.expiresUs = new Float64Array(capacityStates);
     this.timeoutUs = new Float64Array(capacityStates);
-    this.packetsFromLocal = new Float64Array(capacityStates);
-    this.packetsFromRemote = new Float64Array(capacityStates);
+    this.packetsFromLocal = new Uint32Array(capacityStates);
+    this.packetsFromRemote = new Uint32Array(capacityStates);
     this.flags = new Uint8Array(capacityStates);
     this.timeoutKeyIndexes = new Uint8Array(capacityStates);
     this.index = new Int32Array(indexSizeFor(capacityStates));

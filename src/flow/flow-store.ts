@@ -29,6 +29,9 @@ const SERVICE_BY = ['', 'port', 'payload'] as const;
 /** timeoutKeyIndex of a flow without state. */
 const NO_TIMEOUT_KEY = 255;
 const EVENT_KINDS = ['created', 'timeout-changed'] as const;
+/** packetSides bits: the flow's first packet came from side A; its latest did. */
+export const PACKET_SIDE_FIRST_A = 1;
+export const PACKET_SIDE_LATEST_A = 2;
 
 type TypedArray = Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array;
 
@@ -41,8 +44,8 @@ const STORE_FIELDS = [
   ['expiresUs', Float64Array, 1],
   ['stateCreatedUs', Float64Array, 1],
   ['maxGapUs', Float64Array, 1],
-  ['firstFrame', Float64Array, 1],
-  ['lastFrame', Float64Array, 1],
+  ['firstFrame', Uint32Array, 1],
+  ['lastFrame', Uint32Array, 1],
   ['id', Uint32Array, 1],
   ['deniedPackets', Uint32Array, 1],
   ['windowPackets', Uint32Array, 1],
@@ -63,14 +66,13 @@ const STORE_FIELDS = [
   ['aPayloadBytes', Float64Array, 1],
   ['aIpBytes', Float64Array, 1],
   ['aWireBytes', Float64Array, 1],
-  ['aFirstUs', Float64Array, 1],
-  ['aLastUs', Float64Array, 1],
   ['bPackets', Uint32Array, 1],
   ['bPayloadBytes', Float64Array, 1],
   ['bIpBytes', Float64Array, 1],
   ['bWireBytes', Float64Array, 1],
-  ['bFirstUs', Float64Array, 1],
-  ['bLastUs', Float64Array, 1],
+  ['laterSideFirstUs', Float64Array, 1],
+  ['otherSideLastUs', Float64Array, 1],
+  ['packetSides', Uint8Array, 1],
   ['ipVersion', Uint8Array, 1],
   ['localSide', Uint8Array, 1],
   ['opener', Uint8Array, 1],
@@ -81,13 +83,12 @@ const STORE_FIELDS = [
   ['timeoutKeyIndex', Uint8Array, 1],
   ['serviceIndex', Uint16Array, 1],
   ['historyCount', Uint8Array, 1],
-  ['historyAtUs', Float64Array, HISTORY_SLOTS],
+  ['historyAtUs', Float64Array, HISTORY_SLOTS - 1],
   ['historyKeyIndex', Uint8Array, HISTORY_SLOTS],
   ['historyKind', Uint8Array, HISTORY_SLOTS],
   ['wheelSec', Int32Array, 1],
   ['wheelNext', Int32Array, 1],
   ['wheelPrev', Int32Array, 1],
-  ['freeSlots', Int32Array, 1],
 ] as const satisfies ReadonlyArray<readonly [string, TypedArrayType, number]>;
 
 type StoreFieldName = (typeof STORE_FIELDS)[number][0];
@@ -104,8 +105,12 @@ export class FlowStore {
   expiresUs!: Float64Array;
   stateCreatedUs!: Float64Array;
   maxGapUs!: Float64Array;
-  firstFrame!: Float64Array;
-  lastFrame!: Float64Array;
+  /**
+   * Frame numbers in 32 bits, as Wireshark counts them (frame.number is a guint32): past 4,294,967,295 packets they
+   * wrap. 8 bytes a flow less than doubles (issue 7).
+   */
+  firstFrame!: Uint32Array;
+  lastFrame!: Uint32Array;
   id!: Uint32Array;
   deniedPackets!: Uint32Array;
   windowPackets!: Uint32Array;
@@ -126,14 +131,19 @@ export class FlowStore {
   aPayloadBytes!: Float64Array;
   aIpBytes!: Float64Array;
   aWireBytes!: Float64Array;
-  aFirstUs!: Float64Array;
-  aLastUs!: Float64Array;
   bPackets!: Uint32Array;
   bPayloadBytes!: Float64Array;
   bIpBytes!: Float64Array;
   bWireBytes!: Float64Array;
-  bFirstUs!: Float64Array;
-  bLastUs!: Float64Array;
+  /**
+   * Each side's first and last packet time, from four times kept in two (issue 7: 16 bytes a flow): the side that
+   * sent the flow's first packet saw it at `firstUs`, and the side that sent its latest at `lastUs`; the other side's
+   * first and last are these, -1 before it sent any. `packetSides` says which side is which (PACKET_SIDE_*).
+   * Read them through sideFirstUs / sideLastUs.
+   */
+  laterSideFirstUs!: Float64Array;
+  otherSideLastUs!: Float64Array;
+  packetSides!: Uint8Array;
   ipVersion!: Uint8Array;
   localSide!: Uint8Array;
   opener!: Uint8Array;
@@ -148,12 +158,17 @@ export class FlowStore {
   timeoutKeyIndex!: Uint8Array;
   serviceIndex!: Uint16Array;
   historyCount!: Uint8Array;
+  /**
+   * The time of history entries 1 and 2 (`HISTORY_SLOTS - 1` a flow): entry 0 is always the state's creation, at
+   * `stateCreatedUs` (a flow gains state once: table.ts startState). Read through historyTimeUs.
+   */
   historyAtUs!: Float64Array;
   historyKeyIndex!: Uint8Array;
   historyKind!: Uint8Array;
   /**
    * The table's timing wheel as doubly linked lists through the flows (no array entry or object per flow): the
-   * second of the wheel slot holding the flow (-1: in none) and its neighbours there (-1: none).
+   * second of the wheel slot holding the flow (-1: in none) and its neighbours there (-1: none). A free slot is in
+   * no wheel list: its `wheelNext` links the free list instead.
    */
   wheelSec!: Int32Array;
   wheelNext!: Int32Array;
@@ -174,8 +189,8 @@ export class FlowStore {
   endingIndex = -1;
   endingUs = -1;
   endingReason: FlowEndReason | undefined = undefined;
-  private freeSlots!: Int32Array;
-  private freeCount = 0;
+  /** The most recently released slot (-1: none); the free list goes on through `wheelNext`. */
+  private freeHead = -1;
   private nextUnused = 0;
 
   /**
@@ -192,8 +207,9 @@ export class FlowStore {
   /** A slot for a new flow, every field reset. */
   allocate(): number {
     let index: number;
-    if (this.freeCount > 0) {
-      index = this.freeSlots[--this.freeCount]!;
+    if (this.freeHead >= 0) {
+      index = this.freeHead;
+      this.freeHead = this.wheelNext[index]!;
     } else {
       if (this.nextUnused === this.capacity) this.grow(this.capacity >= LARGE_STORE_FLOWS ? this.capacity * LARGE_GROWTH : this.capacity * 2);
       index = this.nextUnused++;
@@ -204,7 +220,8 @@ export class FlowStore {
 
   /** Give a slot back once its flow was reported. */
   release(index: number): void {
-    this.freeSlots[this.freeCount++] = index;
+    this.wheelNext[index] = this.freeHead;
+    this.freeHead = index;
   }
 
   /** The flow's timeout key ('' while it holds no state). */
@@ -243,8 +260,9 @@ export class FlowStore {
   /** Record a state change (created / timeout-changed); a full history keeps its last slot current. */
   addEvent(index: number, atUs: number, kind: 'created' | 'timeout-changed', keyIndex: number): void {
     const count = this.historyCount[index]!;
-    const at = index * HISTORY_SLOTS + (count < HISTORY_SLOTS ? count : HISTORY_SLOTS - 1);
-    this.historyAtUs[at] = atUs;
+    const k = count < HISTORY_SLOTS ? count : HISTORY_SLOTS - 1;
+    const at = index * HISTORY_SLOTS + k;
+    if (k > 0) this.historyAtUs[index * (HISTORY_SLOTS - 1) + k - 1] = atUs;
     this.historyKeyIndex[at] = keyIndex;
     this.historyKind[at] = kind === 'created' ? 0 : 1;
     if (count < HISTORY_SLOTS) this.historyCount[index] = count + 1;
@@ -258,7 +276,7 @@ export class FlowStore {
       const at = index * HISTORY_SLOTS + k;
       const keyIndex = this.historyKeyIndex[at]!;
       out.push({
-        atUs: this.historyAtUs[at]!,
+        atUs: this.historyTimeUs(index, k),
         event: EVENT_KINDS[this.historyKind[at]!]!,
         timeoutKey: this.keyNames[keyIndex] ?? '',
         timeoutUs: this.timeoutUsByKeyIndex[keyIndex] ?? 0,
@@ -270,6 +288,23 @@ export class FlowStore {
     return out;
   }
 
+  /** The time of history entry `k` of the flow (entry 0: its state's creation). */
+  historyTimeUs(index: number, k: number): number {
+    return k === 0 ? this.stateCreatedUs[index]! : this.historyAtUs[index * (HISTORY_SLOTS - 1) + k - 1]!;
+  }
+
+  /** Side A's (`a`) or side B's first packet time; -1 before that side sent any. */
+  sideFirstUs(index: number, a: boolean): number {
+    if ((a ? this.aPackets[index]! : this.bPackets[index]!) === 0) return -1;
+    return ((this.packetSides[index]! & PACKET_SIDE_FIRST_A) !== 0) === a ? this.firstUs[index]! : this.laterSideFirstUs[index]!;
+  }
+
+  /** Side A's (`a`) or side B's last packet time; -1 before that side sent any. */
+  sideLastUs(index: number, a: boolean): number {
+    if ((a ? this.aPackets[index]! : this.bPackets[index]!) === 0) return -1;
+    return ((this.packetSides[index]! & PACKET_SIDE_LATEST_A) !== 0) === a ? this.lastUs[index]! : this.otherSideLastUs[index]!;
+  }
+
   private clear(index: number): void {
     this.firstUs[index] = this.lastUs[index] = 0;
     this.expiresUs[index] = this.stateCreatedUs[index] = -1;
@@ -279,7 +314,8 @@ export class FlowStore {
     this.aPackets[index] = this.bPackets[index] = 0;
     this.aPayloadBytes[index] = this.aIpBytes[index] = this.aWireBytes[index] = 0;
     this.bPayloadBytes[index] = this.bIpBytes[index] = this.bWireBytes[index] = 0;
-    this.aFirstUs[index] = this.aLastUs[index] = this.bFirstUs[index] = this.bLastUs[index] = -1;
+    this.laterSideFirstUs[index] = this.otherSideLastUs[index] = -1;
+    this.packetSides[index] = 0;
     this.localSide[index] = this.opener[index] = this.hasState[index] = this.seenReply[index] = 0;
     this.serviceBy[index] = this.roles[index] = 0;
     this.timeoutKeyIndex[index] = NO_TIMEOUT_KEY;
@@ -365,21 +401,11 @@ class DirectionView implements DirectionCounters {
   }
 
   get firstUs(): number {
-    return this.a ? this.store.aFirstUs[this.index]! : this.store.bFirstUs[this.index]!;
-  }
-
-  set firstUs(value: number) {
-    if (this.a) this.store.aFirstUs[this.index] = value;
-    else this.store.bFirstUs[this.index] = value;
+    return this.store.sideFirstUs(this.index, this.a);
   }
 
   get lastUs(): number {
-    return this.a ? this.store.aLastUs[this.index]! : this.store.bLastUs[this.index]!;
-  }
-
-  set lastUs(value: number) {
-    if (this.a) this.store.aLastUs[this.index] = value;
-    else this.store.bLastUs[this.index] = value;
+    return this.store.sideLastUs(this.index, this.a);
   }
 }
 

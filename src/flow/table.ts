@@ -12,7 +12,7 @@
 import type { DecodedPacket } from '../types.js';
 import type { LocalSide } from './local.js';
 import { ExpiredStates, type ExpiredState, type FlowKeyWords } from './expired.js';
-import { FlowRecord, FlowStore } from './flow-store.js';
+import { FlowRecord, FlowStore, PACKET_SIDE_FIRST_A, PACKET_SIDE_LATEST_A } from './flow-store.js';
 import { pfAdaptiveFactor, type TimeoutProfile } from './profiles.js';
 
 export type { ExpiredState } from './expired.js';
@@ -62,7 +62,7 @@ export interface Flow {
   localSide: 'a' | 'b' | undefined;
   /** The side that sent the flow's first packet. */
   opener: 'a' | 'b';
-  /** Frame number of the first and last packet. */
+  /** Frame number of the first and last packet (32 bits, as Wireshark's: the store wraps them past 2^32 - 1). */
   firstFrame: number;
   lastFrame: number;
   firstUs: number;
@@ -660,6 +660,8 @@ export class FlowTable {
     if (role === 'outbound' || role === 'local') s.localSide[f] = srcIsA ? 1 : 2;
     else if (role === 'inbound') s.localSide[f] = srcIsA ? 2 : 1;
     s.opener[f] = srcIsA ? OPENER_A : OPENER_B;
+    // The creating packet is accounted next (every caller): its side sent the first and, so far, the latest packet.
+    s.packetSides[f] = srcIsA ? PACKET_SIDE_FIRST_A | PACKET_SIDE_LATEST_A : 0;
     s.firstFrame[f] = s.lastFrame[f] = pkt.record.frame;
     s.firstUs[f] = s.lastUs[f] = tsUs;
     s.keyA0[f] = srcIsA ? this.s0 : this.d0;
@@ -691,20 +693,24 @@ export class FlowTable {
       return;
     }
     const payloadBytes = pkt.udpLenBytes >= 8 ? pkt.udpLenBytes - 8 : 0;
+    const sides = s.packetSides[i]!;
     if (fromA) {
-      if (s.aPackets[i] === 0) s.aFirstUs[i] = tsUs;
+      if (s.aPackets[i] === 0 && (sides & PACKET_SIDE_FIRST_A) === 0) s.laterSideFirstUs[i] = tsUs;
       s.aPackets[i] = s.aPackets[i]! + 1;
       s.aPayloadBytes[i] = s.aPayloadBytes[i]! + payloadBytes;
       s.aIpBytes[i] = s.aIpBytes[i]! + pkt.ipLenBytes;
       s.aWireBytes[i] = s.aWireBytes[i]! + pkt.record.origLenBytes;
-      s.aLastUs[i] = tsUs;
     } else {
-      if (s.bPackets[i] === 0) s.bFirstUs[i] = tsUs;
+      if (s.bPackets[i] === 0 && (sides & PACKET_SIDE_FIRST_A) !== 0) s.laterSideFirstUs[i] = tsUs;
       s.bPackets[i] = s.bPackets[i]! + 1;
       s.bPayloadBytes[i] = s.bPayloadBytes[i]! + payloadBytes;
       s.bIpBytes[i] = s.bIpBytes[i]! + pkt.ipLenBytes;
       s.bWireBytes[i] = s.bWireBytes[i]! + pkt.record.origLenBytes;
-      s.bLastUs[i] = tsUs;
+    }
+    // The side switches: the packet before this one was the other side's last so far (flow-store.ts packetSides).
+    if (((sides & PACKET_SIDE_LATEST_A) !== 0) !== fromA) {
+      s.otherSideLastUs[i] = s.lastUs[i]!;
+      s.packetSides[i] = sides ^ PACKET_SIDE_LATEST_A;
     }
     const gapUs = tsUs - s.lastUs[i]!;
     if (gapUs > s.maxGapUs[i]!) s.maxGapUs[i] = gapUs;

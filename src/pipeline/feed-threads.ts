@@ -12,6 +12,12 @@ import { startWorker, type WorkerCaptureSource } from './threads.js';
 
 /** Packets replayed between two looks at the output's backpressure and the progress. */
 const TAKE_PACKETS = 4096;
+/**
+ * The feed worker's young generation, MiB: it allocates next to nothing per packet (the packet goes into the
+ * shared ring), yet left to itself V8 grew it to 8 MiB. 2 MiB: 10M packets (issue 7 workload) ~5 MiB less peak RSS
+ * (99.4 → 94.2 MiB), no slower.
+ */
+const FEED_WORKER_YOUNG_MB = 2;
 
 /** The worker's `workerData`. */
 export interface FeedWorkerData {
@@ -45,7 +51,7 @@ export async function feedPacketsInWorker(
     onLocal = resolve;
   });
   const data: FeedWorkerData = { source, localNetworks: callbacks.localNetworks?.slice(), ring };
-  const worker = startWorker<PacketFeedResult>(entry, data, (event) => onLocal(event as LocalSideEvent));
+  const worker = startWorker<PacketFeedResult>(entry, data, (event) => onLocal(event as LocalSideEvent), { youngGenerationMb: FEED_WORKER_YOUNG_MB });
   try {
     // The worker names the local side before its first packet, or fails (not a capture) without naming it.
     const finished = worker.result.then(() => undefined);

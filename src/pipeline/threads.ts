@@ -102,12 +102,23 @@ export interface RunningWorker<T> {
   stop(): void;
 }
 
+/** How a worker's heap is bounded (worker_threads ResourceLimits). */
+export interface WorkerHeapLimits {
+  /**
+   * Its young generation, MiB. V8 grows a young generation up to 16 MiB a semi-space as objects survive
+   * scavenges; a worker whose data lives in typed arrays and shared memory gains nothing from that, and each MiB
+   * is resident.
+   */
+  youngGenerationMb?: number;
+}
+
 /**
  * Start the worker at `entry` with `data` (structured clone). `onEvent` hears what the worker says along the way
  * (postWorkerEvent), in order, before its result.
  */
-export function startWorker<T>(entry: string, data: unknown, onEvent?: (event: unknown) => void): RunningWorker<T> {
-  const worker = new Worker(entry, { workerData: data });
+export function startWorker<T>(entry: string, data: unknown, onEvent?: (event: unknown) => void, limits: WorkerHeapLimits = {}): RunningWorker<T> {
+  const resourceLimits = limits.youngGenerationMb === undefined ? undefined : { maxYoungGenerationSizeMb: limits.youngGenerationMb };
+  const worker = new Worker(entry, { workerData: data, resourceLimits });
   const result = new Promise<T>((resolve, reject) => {
     const onMessage = (outcome: WorkerOutcome<T>): void => {
       if (outcome.type === 'event') {

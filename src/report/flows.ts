@@ -208,10 +208,10 @@ function writeEndpoint(out: JsonBytes, s: FlowStore, f: number, sideA: boolean):
   out.piece(K_WIRE_BYTES);
   out.uint(sideA ? s.aWireBytes[f]! : s.bWireBytes[f]!);
   out.piece(K_EP_FIRST_TS);
-  if (packets > 0) out.isoString(sideA ? s.aFirstUs[f]! : s.bFirstUs[f]!);
+  if (packets > 0) out.isoString(s.sideFirstUs(f, sideA));
   else out.piece(NULL);
   out.piece(K_EP_LAST_TS);
-  if (packets > 0) out.isoString(sideA ? s.aLastUs[f]! : s.bLastUs[f]!);
+  if (packets > 0) out.isoString(s.sideLastUs(f, sideA));
   else out.piece(NULL);
   out.piece(CLOSE);
 }
@@ -268,7 +268,7 @@ export function writeFlowJson(out: JsonBytes, flow: Flow, head: JsonPiece = FLOW
     const at = f * s.historySlots + k;
     if (k > 0) out.piece(COMMA);
     out.piece(K_EVENT_TS);
-    out.isoString(s.historyAtUs[at]!);
+    out.isoString(s.historyTimeUs(f, k));
     out.piece(tails[s.historyKind[at]! * keys + s.historyKeyIndex[at]!]!);
   }
   const endReason = flow.endReason;
