@@ -112,7 +112,7 @@ prefix, hook, uid}, process {name, pid}, fragment, icmp {type, code, quoted}, is
     .option('--limit <n>', 'rows per table in the text report', '50')
     .option('--html <file>', 'also write an HTML report: a timeline of each flow with denials or expiries (self-contained; stdout output unchanged)')
     .option('--no-progress', 'never draw the progress line on stderr')
-    .option('--threads <n>', '1 (default) or 2: a second thread reads and decodes the file while the first replays it (a quarter faster on a multi-GB capture, ~18 MiB more memory)')
+    .option('--threads <n>', '1 or 2: a second thread reads and decodes the file while the first replays it (default: 2 for an input file of 128 MiB or more, where it pays; 1 below)')
     .addHelpText(
       'after',
       `

@@ -35,9 +35,10 @@ export interface AnalyzeOptions {
   /** Gathers the HTML report's timelines as the replay goes (`--html`). */
   timeline?: TimelineCollector | undefined;
   /**
-   * A worker thread that reads and decodes while this one replays (feed-worker.ts; `{}` for the built one, for a
-   * regular file of 128 MiB or more), or false, the default: one thread. Not the default yet: it costs ~17 MiB more
-   * RSS, which the 500k-flow run of issue 7 does not have below its 150 MiB, and it pays only on big inputs.
+   * A worker thread that reads and decodes while this one replays (feed-worker.ts), or false for one thread. Default:
+   * the built worker, for a regular file (or standard input redirected from one) of 128 MiB or more (threads.ts
+   * WORKER_MIN_BYTES), where it pays: it costs ~60 ms to start and ~13 MiB. Never with a timeline (`--html`), which
+   * wants every decoded packet in this thread.
    */
   worker?: WorkerChoice | false | undefined;
 }
@@ -66,7 +67,7 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
     onProgress: options.onProgress,
     throttle: options.throttle,
     extraEvents: options.timeline?.replayEvents,
-    feedWorker: options.worker ?? false,
+    feedWorker: options.worker ?? {},
     events: {
       onLocalSide: (local) => options.onLocal?.({ addresses: local.networks, source: local.source, reason: local.reason }),
       onFirstPacket: options.onFirstPacket,

@@ -19,8 +19,11 @@ const LOOKAHEAD_ARENA_BYTES = 1024 * 1024;
 export interface PacketFeedCallbacks {
   /** `--local` networks; empty or undefined to infer. */
   localNetworks?: readonly string[] | undefined;
-  /** Called once, before any packet (also for a capture without packets). */
-  onLocalSide: (local: LocalSide) => void;
+  /**
+   * Called once, before any packet (also for a capture without packets). Undefined: the caller knows the local side
+   * some other way (the feed worker's caller reads it with lookAheadLocalSide), so packets go out from the first.
+   */
+  onLocalSide: ((local: LocalSide) => void) | undefined;
   /** Every packet the tables take (isReplayedPacket), valid only during the call. */
   onPacket: (pkt: DecodedPacket) => void;
   /** After each chunk: bytes read, the input's size when known, records read (capture/read.ts). */
@@ -59,31 +62,24 @@ export async function feedPackets(source: CaptureSource, callbacks: PacketFeedCa
   const lookaheadDecoder = new PacketDecoder();
   const stats = createPacketStats();
   const onPacket = callbacks.onPacket;
-  let local: LocalSide | undefined =
-    callbacks.localNetworks !== undefined && callbacks.localNetworks.length > 0
-      ? new LocalSide('option', 'given with --local', callbacks.localNetworks)
-      : undefined;
-  let started = false;
-  const lookahead: CaptureRecord[] = [];
-  let lookaheadBytes = 0;
-  let arena = new Uint8Array(0);
-  let arenaUsed = 0;
+  const onLocalSide = callbacks.onLocalSide;
+  let local: LocalSide | undefined = givenLocalSide(callbacks.localNetworks);
+  let started = onLocalSide === undefined;
+  const lookahead = new Lookahead();
 
   const start = (side: LocalSide): void => {
     started = true;
     local = side;
-    callbacks.onLocalSide(side);
+    onLocalSide!(side);
   };
 
   const flushLookahead = (): void => {
-    start(local ?? inferLocalSide(lookahead));
-    for (const record of lookahead) {
+    start(local ?? inferLocalSide(lookahead.records));
+    for (const record of lookahead.records) {
       const pkt = decoder.decode(record);
       if (isReplayedPacket(pkt)) onPacket(pkt);
     }
-    lookahead.length = 0;
-    arena = new Uint8Array(0);
-    arenaUsed = 0;
+    lookahead.clear();
   };
 
   const capture = await readCapture(
@@ -96,23 +92,76 @@ export async function feedPackets(source: CaptureSource, callbacks: PacketFeedCa
         if (isReplayedPacket(pkt)) onPacket(pkt);
         return;
       }
-      // Look-ahead: count every record now, replay once the local side is known. The copies share 1 MiB arenas:
-      // a buffer each cost tens of MiB of malloc'd memory RSS never gave back (issue 7, 500k flows alive).
+      // Look-ahead: count every record now, replay once the local side is known.
       countPacket(stats, lookaheadDecoder.decode(record));
-      const length = record.capLenBytes;
-      if (arenaUsed + length > arena.length) {
-        arena = new Uint8Array(Math.max(LOOKAHEAD_ARENA_BYTES, length));
-        arenaUsed = 0;
-      }
-      lookahead.push(copyCaptureRecord(record, arena, arenaUsed));
-      arenaUsed += length;
-      lookaheadBytes += length;
-      if (lookahead.length >= LOOKAHEAD_PACKETS || lookaheadBytes >= LOOKAHEAD_BYTES) flushLookahead();
+      if (lookahead.add(record)) flushLookahead();
     },
     { onProgress: callbacks.onProgress, throttle: callbacks.throttle, maxBytes: callbacks.maxBytes },
   );
   if (!started) flushLookahead();
   return { capture, stats };
+}
+
+/** The local side `--local` gives, or undefined (to infer). */
+function givenLocalSide(localNetworks: readonly string[] | undefined): LocalSide | undefined {
+  return localNetworks !== undefined && localNetworks.length > 0 ? new LocalSide('option', 'given with --local', localNetworks) : undefined;
+}
+
+/**
+ * The local side a feed of `source` would take: `--local`'s, else inferred from the same look-ahead (the first 5000
+ * packets or 32 MiB), read here and no further. Rejects as the feed would (CaptureError: not a capture, unreadable).
+ * For a feed that runs elsewhere (the feed worker), so this thread knows the local side while that one starts.
+ */
+export async function lookAheadLocalSide(source: CaptureSource, localNetworks: readonly string[] | undefined, maxBytes?: number): Promise<LocalSide> {
+  const given = givenLocalSide(localNetworks);
+  if (given !== undefined) return given;
+  const lookahead = new Lookahead();
+  try {
+    await readCapture(
+      source,
+      (record) => {
+        if (lookahead.add(record)) throw LOOKAHEAD_FULL;
+      },
+      { maxBytes },
+    );
+  } catch (error) {
+    if (error !== LOOKAHEAD_FULL) throw error;
+  }
+  return inferLocalSide(lookahead.records);
+}
+
+/** Thrown from the reader's callback to stop reading once the look-ahead is full (readCapture passes it on). */
+const LOOKAHEAD_FULL = new Error('look-ahead full');
+
+/**
+ * The records held until the local side is known, copied (the reader reuses its buffer). The copies share 1 MiB
+ * arenas: a buffer each cost tens of MiB of malloc'd memory RSS never gave back (issue 7, 500k flows alive).
+ */
+class Lookahead {
+  readonly records: CaptureRecord[] = [];
+  private bytes = 0;
+  private arena = new Uint8Array(0);
+  private arenaUsed = 0;
+
+  /** Keep a copy of `record`; true once the look-ahead is full (LOOKAHEAD_PACKETS or LOOKAHEAD_BYTES). */
+  add(record: CaptureRecord): boolean {
+    const length = record.capLenBytes;
+    if (this.arenaUsed + length > this.arena.length) {
+      this.arena = new Uint8Array(Math.max(LOOKAHEAD_ARENA_BYTES, length));
+      this.arenaUsed = 0;
+    }
+    this.records.push(copyCaptureRecord(record, this.arena, this.arenaUsed));
+    this.arenaUsed += length;
+    this.bytes += length;
+    return this.records.length >= LOOKAHEAD_PACKETS || this.bytes >= LOOKAHEAD_BYTES;
+  }
+
+  clear(): void {
+    this.records.length = 0;
+    this.bytes = 0;
+    this.arena = new Uint8Array(0);
+    this.arenaUsed = 0;
+  }
 }
 
 /**

@@ -9,10 +9,11 @@ import { Worker, parentPort, workerData } from 'node:worker_threads';
 import { CaptureError, STDIN_FD, captureSourceName, isCaptureDescriptor, regularFileSize, type CaptureErrorCode, type CaptureSource } from '../capture/index.js';
 
 /**
- * Inputs smaller than this stay in one thread unless a caller asks: a worker costs ~100 ms to start, decodes the
- * input again and competes with the main thread for the benchmark VM's two vCPUs. simulate with ten profiles,
- * alternating runs of two threads against one: 10 MB 0.97 vs 0.76 s, 34 MB 1.22 vs 1.10 s, 95 MB 1.71 vs 1.78 s,
- * 235 MB 2.94 vs 3.45 s.
+ * Inputs smaller than this stay in one thread unless a caller asks: a worker costs ~60 ms to start and its own
+ * warm-up, ~13 MiB, and for simulate a second decode. Alternating runs of two threads against one (issue 7
+ * workloads). simulate with ten profiles: 10 MB 0.97 vs 0.76 s, 34 MB 1.22 vs 1.10 s, 95 MB 1.71 vs 1.78 s, 235 MB
+ * 2.94 vs 3.45 s. analyze --format json (feed worker, the local side read while it starts): 4 MB 0.45 vs 0.38 s,
+ * 136 MB 0.65 vs 0.63 s, 235 MB 0.74 vs 0.75 s, 448 MB 0.91 vs 1.01 s, 908 MB 1.37 vs 1.60 s, 2.4 GB 2.8 vs 3.5 s.
  */
 export const WORKER_MIN_BYTES = 128 * 1024 * 1024;
 
@@ -87,9 +88,8 @@ function descriptorOffset(fd: number): number | undefined {
   }
 }
 
-/** The last message a worker posts, its result or what stopped it; `event`s may come before it (postWorkerEvent). */
+/** The one message a worker posts: its result or what stopped it. */
 type WorkerOutcome<T> =
-  | { type: 'event'; event: unknown }
   | { type: 'result'; result: T }
   | { type: 'capture-error'; path: string; code: CaptureErrorCode; message: string }
   | { type: 'error'; message: string; stack: string | undefined };
@@ -112,25 +112,16 @@ export interface WorkerHeapLimits {
   youngGenerationMb?: number;
 }
 
-/**
- * Start the worker at `entry` with `data` (structured clone). `onEvent` hears what the worker says along the way
- * (postWorkerEvent), in order, before its result.
- */
-export function startWorker<T>(entry: string, data: unknown, onEvent?: (event: unknown) => void, limits: WorkerHeapLimits = {}): RunningWorker<T> {
+/** Start the worker at `entry` with `data` (structured clone). */
+export function startWorker<T>(entry: string, data: unknown, limits: WorkerHeapLimits = {}): RunningWorker<T> {
   const resourceLimits = limits.youngGenerationMb === undefined ? undefined : { maxYoungGenerationSizeMb: limits.youngGenerationMb };
   const worker = new Worker(entry, { workerData: data, resourceLimits });
   const result = new Promise<T>((resolve, reject) => {
-    const onMessage = (outcome: WorkerOutcome<T>): void => {
-      if (outcome.type === 'event') {
-        onEvent?.(outcome.event);
-        return;
-      }
-      worker.off('message', onMessage);
+    worker.once('message', (outcome: WorkerOutcome<T>) => {
       if (outcome.type === 'result') resolve(outcome.result);
       else if (outcome.type === 'capture-error') reject(new CaptureError(outcome.path, outcome.code, outcome.message));
       else reject(Object.assign(new Error(outcome.message), { stack: outcome.stack }));
-    };
-    worker.on('message', onMessage);
+    });
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`worker ${entry} exited with code ${code} before its result`)));
   });
@@ -142,12 +133,6 @@ export function startWorker<T>(entry: string, data: unknown, onEvent?: (event: u
       void worker.terminate();
     },
   };
-}
-
-/** The worker's side: tell the thread that started it something before the result (startWorker's onEvent). */
-export function postWorkerEvent(event: unknown): void {
-  if (parentPort === null) throw new Error('postWorkerEvent outside a worker thread');
-  parentPort.postMessage({ type: 'event', event } satisfies WorkerOutcome<never>);
 }
 
 /**

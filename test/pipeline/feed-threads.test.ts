@@ -14,7 +14,7 @@ import { getProfile } from '../../src/flow/profiles.js';
 import { analyzeCapture } from '../../src/pipeline/analyze.js';
 import { feedPacketsInWorker } from '../../src/pipeline/feed-threads.js';
 import { feedPackets } from '../../src/pipeline/packet-feed.js';
-import { workerCaptureSource } from '../../src/pipeline/threads.js';
+import { workerCaptureSource, type WorkerChoice } from '../../src/pipeline/threads.js';
 import type { DecodedPacket } from '../../src/types.js';
 import { fixtureAndCorpusCaptures, textOrCaptureError } from '../helpers/captures.js';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -24,8 +24,12 @@ const scratch = mkdtempSync(join(tmpdir(), 'udptrack-feedworker-'));
 
 const captures = fixtureAndCorpusCaptures();
 
-/** Every field of a packet the flow tables and the replay read, as text. */
-function describePacket(pkt: DecodedPacket, guess: ServiceGuess): string {
+/**
+ * Every field of a packet the flow tables and the replay read, as text, with its service guess (the worker's, or
+ * made here for a packet the main thread fed).
+ */
+function describePacket(pkt: DecodedPacket, preset?: ServiceGuess): string {
+  const guess = preset ?? guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort);
   const bytes = (offset: number, version: number): string => Buffer.from(pkt.data.subarray(offset, offset + (version === 6 ? 16 : 4))).toString('hex');
   const r = pkt.record;
   const quoted = pkt.hasQuotedUdp
@@ -47,10 +51,7 @@ async function feedText(file: string, threads: 1 | 2): Promise<string> {
   const result = await textOrCaptureError(async () =>
     JSON.stringify(
       threads === 1
-        ? await feedPackets(file, {
-            ...callbacks,
-            onPacket: (pkt) => lines.push(describePacket(pkt, guessService(pkt.data, pkt.payloadOffset, pkt.payloadLenBytes, pkt.srcPort, pkt.dstPort))),
-          })
+        ? await feedPackets(file, { ...callbacks, onPacket: (pkt) => lines.push(describePacket(pkt)) })
         : // 64 units, one stage: the ring wraps every few packets and both sides wait for each other.
           await feedPacketsInWorker(WORKER, workerCaptureSource(file, 0)!, { ...callbacks, onPacket: (pkt, guess) => lines.push(describePacket(pkt, guess)) }, 64),
     ),
@@ -60,7 +61,7 @@ async function feedText(file: string, threads: 1 | 2): Promise<string> {
 }
 
 /** analyze's report (flows and denials by the thousand), or the CaptureError that stopped it. */
-async function analyzeText(file: string, worker: { entry: string; minBytes: number } | false): Promise<string> {
+async function analyzeText(file: string, worker: WorkerChoice | false): Promise<string> {
   return textOrCaptureError(async () => JSON.stringify(await analyzeCapture(file, { file, profile: getProfile('pf'), keep: 100_000, worker })));
 }
 

@@ -57,8 +57,9 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     profile,
     localNetworks: options.local,
     keep: format === 'text' ? limit : 0,
-    // Two threads only when asked, whatever the size (stdin must still be a regular file for the second reader).
-    worker: threads === 2 ? { minBytes: 0 } : false,
+    // By default two threads for a big input (AnalyzeOptions.worker); --threads 2 whatever the size (stdin must still
+    // be a regular file for the second reader), --threads 1 never.
+    worker: threads === 1 ? false : threads === 2 ? { minBytes: 0 } : undefined,
     onProgress: progress.update,
     throttle: () => io.stdout.backpressure(),
     timeline,
