@@ -3,17 +3,11 @@
  * `packets` and `analyze` without a crash: exit 0 (damage counted), or exit 2 with one line on stderr. The 5 s
  * per-file limit is a hang guard (vitest timeout), not a speed measurement.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORPUS_DIR, runCliCaptured } from './helpers/cli.js';
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
-}
+import { listFiles } from './helpers/captures.js';
 
 const files = existsSync(CORPUS_DIR) ? listFiles(CORPUS_DIR).filter((f) => !f.endsWith('.md') && !f.endsWith('.txt')) : [];
 

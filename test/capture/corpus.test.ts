@@ -5,11 +5,12 @@
  * pinned with their reason; pcapng files are cross-checked against tshark.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CaptureError, readCapture, type CaptureSummary } from '../../src/capture/index.js';
+import { listFiles } from '../helpers/captures.js';
 
 const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus');
 const PER_FILE_BUDGET_MS = 5000;
@@ -59,13 +60,6 @@ const DAMAGED: Record<string, [code: string, records: number]> = {
   'pflog/scapy__openbsd_pflog_icmp4_block_TRUNCATED.pcap': ['pcap-record-past-eof', 0],
   'pflog/scapy__openbsd_pflog_udp4_block_TRUNCATED.pcap': ['pcap-record-past-eof', 0],
 };
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
-}
 
 type Outcome = { kind: 'read'; summary: CaptureSummary; records: number } | { kind: 'refused'; error: CaptureError };
 

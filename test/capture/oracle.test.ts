@@ -20,13 +20,14 @@
  * - malformed/libpcap__pcap-invalid-version-1.pcap — refused (version 1.4; pcap-parser's check lets it through);
  * - malformed/ndpi__fuzz-2021-10-13.pcap — version 2.0 with caplen ≠ len, so libpcap's swap changes framing.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pcapParser from 'pcap-parser';
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/index.js';
+import { listFiles } from '../helpers/captures.js';
 
 const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus');
 
@@ -52,13 +53,6 @@ interface PcapInfo {
   versionMinor: number;
   snaplenBytes: number;
   linktypeField: number;
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
 }
 
 /** The header of a classic pcap with a standard magic, or undefined for anything else. */

@@ -4,21 +4,15 @@
  * decoded from offset 0. On every corpus capture, read with buffers of several sizes (so records sit at every kind
  * of offset and straddle refills), both must give the same packet, field for field.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatAddress } from '../../src/address.js';
 import { readCapture } from '../../src/capture/index.js';
 import { PacketDecoder } from '../../src/decode/packet.js';
 import { copyCaptureRecord, type DecodedPacket } from '../../src/types.js';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/cli.js';
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
-}
+import { listFiles } from '../helpers/captures.js';
 
 /** Everything a consumer reads of a decoded packet, with offsets made relative to the frame. */
 function digest(pkt: DecodedPacket): string {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { CaptureError } from '../../src/capture/index.js';
 import { CORPUS_DIR, REPO_ROOT } from './cli.js';
 
-/** Every file under `dir`, recursively. */
+/** Every file under `dir`, recursively, in name order (readdir order differs between file systems). */
 export function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
+  return readdirSync(dir).sort().flatMap((name) => {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? listFiles(path) : [path];
   });

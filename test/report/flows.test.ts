@@ -4,7 +4,7 @@
  * drift: every flow and denial of every fixture and corpus capture, under profiles with different state machines,
  * serializes to the same text both ways.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../src/flow/profiles.js';
@@ -16,6 +16,7 @@ import { buildSimulatedDenialJson, writeSimulatedDenialJson } from '../../src/re
 import { formatIsoFromUs, formatIsoTimestamp } from '../../src/report/time.js';
 import { formatIpv6 } from '../../src/address.js';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/cli.js';
+import { listFiles } from '../helpers/captures.js';
 
 /** 16 bytes of an IPv6 address written out in full or with '::' (test vectors only). */
 function ipv6Bytes(text: string): Uint8Array {
@@ -27,13 +28,6 @@ function ipv6Bytes(text: string): Uint8Array {
   const after = groups(tail);
   const all = tail === undefined ? before : [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
   return Uint8Array.from(all.flatMap((g) => [g >>> 8, g & 0xff]));
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
 }
 
 const captures = [

@@ -7,7 +7,7 @@
  * Skipped with a visible message when the corpus or the tools are missing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MutableDecodedPacket } from '../../../src/decode/decoded-packet.js';
@@ -19,6 +19,7 @@ import { decodePktap } from '../../../src/decode/link/pktap.js';
 import { decodeIpv4Only, decodeIpv6Only, decodeRaw } from '../../../src/decode/link/raw.js';
 import { decodeSll, decodeSll2 } from '../../../src/decode/link/sll.js';
 import { makePacket, type LinkDecoderFn } from '../../helpers/bytes.js';
+import { listFiles } from '../../helpers/captures.js';
 
 const CORPUS = process.env.UDPTRACK_CORPUS ?? '/work/shared/corpus';
 const HAVE_CORPUS = existsSync(CORPUS);
@@ -63,13 +64,6 @@ function readPcap(file: string): { linktype: number; records: PcapRecord[] } | u
     at += 16 + capLen;
   }
   return { linktype, records };
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? listFiles(path) : [path];
-  });
 }
 
 /** Decode one record with guarded bytes; follows one PKTAP encapsulation into its inner link type. */
