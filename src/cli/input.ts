@@ -2,7 +2,7 @@
  * Input plumbing shared by the commands: `-` means standard input; a progress line on stderr only when stderr is a
  * terminal and the input is a file of known size (never in pipes or CI).
  */
-import type { CaptureSource } from '../pipeline/index.js';
+import type { CaptureSource, WorkerChoice } from '../pipeline/index.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -11,11 +11,15 @@ export function openInput(file: string, io: CliIo): CaptureSource {
   return file === '-' ? io.stdin : file;
 }
 
-/** `--threads N`: 1 keeps a run in one thread, 2 uses a second one; undefined (no option) leaves it to the input's size. */
-export function parseThreads(text: string | undefined): 1 | 2 | undefined {
+/**
+ * `--threads N` as the pipeline's worker choice: 1 keeps a run in one thread (false); 2 takes a second one whatever the
+ * input's size (stdin must still be a regular file for the second reader); no option leaves it to the pipeline's
+ * default, a second thread from WORKER_MIN_BYTES (undefined).
+ */
+export function workerChoiceOf(text: string | undefined): WorkerChoice | false | undefined {
   if (text === undefined) return undefined;
   if (text !== '1' && text !== '2') throw new UsageError(`--threads must be 1 or 2, not '${text}'`);
-  return text === '1' ? 1 : 2;
+  return text === '1' ? false : { minBytes: 0 };
 }
 
 /** A progress line updater. */

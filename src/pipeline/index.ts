@@ -4,6 +4,7 @@
 export { CaptureError, type CaptureSource, type CaptureSummary } from '../capture/index.js';
 export { walkPackets, type PacketWalkOptions, type PacketWalkResult } from './packets.js';
 export { analyzeCapture, profileJson, type AnalyzeOptions } from './analyze.js';
+export type { WorkerChoice } from './threads.js';
 export { resolveProfile, resolveProfiles, ProfileError, PROFILES, describeTimeouts, type ProfileChoice, type TimeoutProfile } from './profiles.js';
 export { replayCapture, inferLocalSide, type ReplayOptions, type ReplayResult } from './replay.js';
 export { simulateCapture, type SimulateOptions } from './simulate.js';

@@ -87,6 +87,14 @@ describe('--threads', () => {
     rmSync(huge);
   });
 
+  it('maps 1 to one thread, 2 to a second one at any size, and no option to the size rule', async () => {
+    const { workerChoiceOf } = await import('../../src/cli/input.js');
+    expect(workerChoiceOf('1')).toBe(false);
+    expect(workerChoiceOf('2')).toEqual({ minBytes: 0 });
+    expect(workerChoiceOf(undefined)).toBeUndefined();
+    expect(() => workerChoiceOf('0')).toThrow(/--threads must be 1 or 2, not '0'/);
+  });
+
   it('takes 1 or 2', () => {
     for (const command of ['simulate', 'analyze']) {
       const result = sh(`"$1" "$2" ${command} --threads 3 "$3"`, big);

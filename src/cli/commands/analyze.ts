@@ -11,7 +11,7 @@ import { JsonBytes, jsonPiece } from '../../report/json-bytes.js';
 import { UsageError } from '../errors.js';
 import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
 import { DeferredBytes, type CliIo } from '../io.js';
-import { openInput, parseThreads, progressReporter } from '../input.js';
+import { openInput, progressReporter, workerChoiceOf } from '../input.js';
 
 /** Options of `analyze`, as commander parses them. */
 export interface AnalyzeCliOptions extends ProfileChoice {
@@ -32,7 +32,7 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
   const limit = Number(options.limit);
   if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, not '${options.limit}'`);
   if (options.html !== undefined) checkHtmlTarget(options.html);
-  const threads = parseThreads(options.threads);
+  const worker = workerChoiceOf(options.threads);
   const timeline = options.html === undefined ? undefined : new TimelineCollector({ profiles: [profile] });
   const progress = progressReporter(file, io, options.progress);
   const format = options.format;
@@ -57,9 +57,7 @@ export async function runAnalyze(file: string, options: AnalyzeCliOptions, io: C
     profile,
     localNetworks: options.local,
     keep: format === 'text' ? limit : 0,
-    // By default two threads for a big input (AnalyzeOptions.worker); --threads 2 whatever the size (stdin must still
-    // be a regular file for the second reader), --threads 1 never.
-    worker: threads === 1 ? false : threads === 2 ? { minBytes: 0 } : undefined,
+    worker,
     onProgress: progress.update,
     throttle: () => io.stdout.backpressure(),
     timeline,

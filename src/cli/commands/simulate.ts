@@ -7,7 +7,7 @@ import { writeJsonDocument } from '../../report/json-layout.js';
 import { renderSimulateText } from '../../report/simulate.js';
 import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
 import type { CliIo } from '../io.js';
-import { openInput, parseThreads, progressReporter } from '../input.js';
+import { openInput, progressReporter, workerChoiceOf } from '../input.js';
 
 /** Options of `simulate`, as commander parses them. */
 export interface SimulateCliOptions {
@@ -27,7 +27,7 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
   const profiles = resolveProfiles(options.profile ?? [], options.all === true, options.udpTimeout);
   const sweep = options.sweep === undefined ? undefined : parseSweepSpec(options.sweep);
   if (options.html !== undefined) checkHtmlTarget(options.html);
-  const threads = parseThreads(options.threads);
+  const worker = workerChoiceOf(options.threads);
   // A flow no profile breaks says nothing about the profiles: list it, draw only flows with denials.
   const timeline = options.html === undefined ? undefined : new TimelineCollector({ profiles, limits: { drawnExpired: 0 } });
   const progress = progressReporter(file, io, options.progress);
@@ -37,8 +37,7 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
     timeline,
     localNetworks: options.local,
     onProgress: progress.update,
-    // Two threads when asked, whatever the size (stdin must still be a regular file for the second reader).
-    worker: threads === 1 ? false : threads === 2 ? { minBytes: 0 } : undefined,
+    worker,
   });
   progress.done();
   if (options.format === 'json') {
