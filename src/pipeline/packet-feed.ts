@@ -66,6 +66,7 @@ export async function feedPackets(source: CaptureSource, callbacks: PacketFeedCa
   let local: LocalSide | undefined = givenLocalSide(callbacks.localNetworks);
   let started = onLocalSide === undefined;
   const lookahead = new Lookahead();
+  const vote = new LocalSideVote();
 
   const start = (side: LocalSide): void => {
     started = true;
@@ -74,7 +75,7 @@ export async function feedPackets(source: CaptureSource, callbacks: PacketFeedCa
   };
 
   const flushLookahead = (): void => {
-    start(local ?? inferLocalSide(lookahead.records));
+    start(local ?? vote.result());
     for (const record of lookahead.records) {
       const pkt = decoder.decode(record);
       if (isReplayedPacket(pkt)) onPacket(pkt);
@@ -92,8 +93,10 @@ export async function feedPackets(source: CaptureSource, callbacks: PacketFeedCa
         if (isReplayedPacket(pkt)) onPacket(pkt);
         return;
       }
-      // Look-ahead: count every record now, replay once the local side is known.
-      countPacket(stats, lookaheadDecoder.decode(record));
+      // Look-ahead: count every record and vote on the local side now, replay once it is known.
+      const pkt = lookaheadDecoder.decode(record);
+      countPacket(stats, pkt);
+      vote.add(pkt);
       if (lookahead.add(record)) flushLookahead();
     },
     { onProgress: callbacks.onProgress, throttle: callbacks.throttle, maxBytes: callbacks.maxBytes },
@@ -115,19 +118,28 @@ function givenLocalSide(localNetworks: readonly string[] | undefined): LocalSide
 export async function lookAheadLocalSide(source: CaptureSource, localNetworks: readonly string[] | undefined, maxBytes?: number): Promise<LocalSide> {
   const given = givenLocalSide(localNetworks);
   if (given !== undefined) return given;
-  const lookahead = new Lookahead();
+  const decoder = new PacketDecoder();
+  const vote = new LocalSideVote();
+  let bytes = 0;
   try {
     await readCapture(
       source,
       (record) => {
-        if (lookahead.add(record)) throw LOOKAHEAD_FULL;
+        vote.add(decoder.decode(record));
+        bytes += record.capLenBytes;
+        if (lookaheadFull(vote.packets, bytes)) throw LOOKAHEAD_FULL;
       },
       { maxBytes },
     );
   } catch (error) {
     if (error !== LOOKAHEAD_FULL) throw error;
   }
-  return inferLocalSide(lookahead.records);
+  return vote.result();
+}
+
+/** Whether a look-ahead of `packets` records and `bytes` captured bytes is as long as it may be. */
+function lookaheadFull(packets: number, bytes: number): boolean {
+  return packets >= LOOKAHEAD_PACKETS || bytes >= LOOKAHEAD_BYTES;
 }
 
 /** Thrown from the reader's callback to stop reading once the look-ahead is full (readCapture passes it on). */
@@ -153,7 +165,7 @@ class Lookahead {
     this.records.push(copyCaptureRecord(record, this.arena, this.arenaUsed));
     this.arenaUsed += length;
     this.bytes += length;
-    return this.records.length >= LOOKAHEAD_PACKETS || this.bytes >= LOOKAHEAD_BYTES;
+    return lookaheadFull(this.records.length, this.bytes);
   }
 
   clear(): void {
@@ -172,50 +184,69 @@ class Lookahead {
  */
 export function inferLocalSide(records: readonly CaptureRecord[]): LocalSide {
   const decoder = new PacketDecoder();
-  const byDirection = new Map<string, number>();
+  const vote = new LocalSideVote();
+  for (const record of records) vote.add(decoder.decode(record));
+  return vote.result();
+}
+
+/**
+ * inferLocalSide one packet at a time, for a look-ahead that decodes its packets anyway: each counted as it is
+ * read, nothing copied for the count (issue 7: the look-ahead runs before the code is warm, where a copy and a
+ * second decode of 5000 packets cost tens of milliseconds).
+ */
+export class LocalSideVote {
+  /** Packets counted so far. */
+  packets = 0;
+  private readonly byDirection = new Map<string, number>();
   // Peers of each address. IPv4 stays numeric (address → address × 2^16 + port, exact below 2^53): this runs over
   // the first 5000 packets before the code is warm, and text per packet cost ~70 ms of a 1M-packet run (issue 7).
-  const peers4 = new Map<number, Set<number>>();
-  const peers6 = new Map<string, Set<string>>();
-  for (const record of records) {
-    const pkt = decoder.decode(record);
-    if (pkt.ipVersion === 0 || pkt.srcAddrOffset < 0) continue;
+  private readonly peers4 = new Map<number, Set<number>>();
+  private readonly peers6 = new Map<string, Set<string>>();
+
+  add(pkt: DecodedPacket): void {
+    this.packets++;
+    if (pkt.ipVersion === 0 || pkt.srcAddrOffset < 0) return;
     const version = pkt.ipVersion;
     if (pkt.direction === 'in' || pkt.direction === 'out') {
       const src = formatAddress(pkt.data, pkt.srcAddrOffset, version);
       const dst = formatAddress(pkt.data, pkt.dstAddrOffset, version);
+      const byDirection = this.byDirection;
       if (pkt.direction === 'in' && isUnicast(dst)) byDirection.set(dst, (byDirection.get(dst) ?? 0) + 1);
       else if (pkt.direction === 'out' && isUnicast(src)) byDirection.set(src, (byDirection.get(src) ?? 0) + 1);
     }
-    if (!pkt.hasUdp) continue;
+    if (!pkt.hasUdp) return;
     if (version === 4) {
       const src = pkt.src4;
       const dst = pkt.dst4;
       if (isUnicast4(src) && isUnicast4(dst)) {
-        addPeer(peers4, src, dst * 65536 + pkt.dstPort);
-        addPeer(peers4, dst, src * 65536 + pkt.srcPort);
+        addPeer(this.peers4, src, dst * 65536 + pkt.dstPort);
+        addPeer(this.peers4, dst, src * 65536 + pkt.srcPort);
       }
     } else {
       const src = formatAddress(pkt.data, pkt.srcAddrOffset, version);
       const dst = formatAddress(pkt.data, pkt.dstAddrOffset, version);
       if (isUnicast(src) && isUnicast(dst)) {
-        addPeer(peers6, src, `${dst}.${pkt.dstPort}`);
-        addPeer(peers6, dst, `${src}.${pkt.srcPort}`);
+        addPeer(this.peers6, src, `${dst}.${pkt.dstPort}`);
+        addPeer(this.peers6, dst, `${src}.${pkt.srcPort}`);
       }
     }
   }
-  if (byDirection.size > 0) {
-    const addresses = [...byDirection.entries()].sort((a, b) => b[1] - a[1] || ordinal(a[0], b[0])).map(([a]) => a);
-    return new LocalSide('capture-direction', 'the capture records each packet\'s direction (destinations of inbound, sources of outbound packets)', addresses);
+
+  /** The local side the packets counted so far give. */
+  result(): LocalSide {
+    if (this.byDirection.size > 0) {
+      const addresses = [...this.byDirection.entries()].sort((a, b) => b[1] - a[1] || ordinal(a[0], b[0])).map(([a]) => a);
+      return new LocalSide('capture-direction', 'the capture records each packet\'s direction (destinations of inbound, sources of outbound packets)', addresses);
+    }
+    const byPeers = (a: readonly [string, number], b: readonly [string, number]): number => b[1] - a[1] || ordinal(a[0], b[0]);
+    const chosen: string[] = [];
+    const v4 = [...this.peers4.entries()].map(([addr, set]) => [formatIpv4Number(addr), set.size] as const).sort(byPeers)[0];
+    if (v4 !== undefined) chosen.push(v4[0]);
+    const v6 = [...this.peers6.entries()].map(([addr, set]) => [addr, set.size] as const).sort(byPeers).find(([, count]) => count >= 2);
+    if (v6 !== undefined) chosen.push(v6[0]);
+    if (chosen.length === 0) return new LocalSide('none', 'no unicast UDP traffic to infer it from; use --local');
+    return new LocalSide('most-flows', `the address${chosen.length > 1 ? 'es' : ''} with the most UDP peers in the first ${this.packets} packets; use --local to choose`, chosen);
   }
-  const byPeers = (a: readonly [string, number], b: readonly [string, number]): number => b[1] - a[1] || ordinal(a[0], b[0]);
-  const chosen: string[] = [];
-  const v4 = [...peers4.entries()].map(([addr, set]) => [formatIpv4Number(addr), set.size] as const).sort(byPeers)[0];
-  if (v4 !== undefined) chosen.push(v4[0]);
-  const v6 = [...peers6.entries()].map(([addr, set]) => [addr, set.size] as const).sort(byPeers).find(([, count]) => count >= 2);
-  if (v6 !== undefined) chosen.push(v6[0]);
-  if (chosen.length === 0) return new LocalSide('none', 'no unicast UDP traffic to infer it from; use --local');
-  return new LocalSide('most-flows', `the address${chosen.length > 1 ? 'es' : ''} with the most UDP peers in the first ${records.length} packets; use --local to choose`, chosen);
 }
 
 function addPeer<K, P>(peers: Map<K, Set<P>>, addr: K, peer: P): void {

@@ -356,7 +356,10 @@ export class PacketRingReader {
     const seen = this.next;
     // Woken once a quarter of the ring is there (or at the end), not for every batch the writer publishes: each
     // wake-up is a task on this thread's event loop, and a reader as fast as its writer would take one per batch.
-    Atomics.store(control, READER_WAKE_AT, (seen + (this.views.units >> 2)) | 0);
+    // Before the first packet, at the first stage: both threads start cold, and this one's warm-up then overlaps
+    // the writer's instead of following it (issue 7: the worker took ~25 ms for its first quarter of a ring).
+    const wakeAfterUnits = seen === 0 ? STAGE_UNITS : this.views.units >> 2;
+    Atomics.store(control, READER_WAKE_AT, (seen + wakeAfterUnits) | 0);
     Atomics.store(control, READER_WAITING, 1);
     if (Atomics.load(control, WRITTEN) !== seen || Atomics.load(control, DONE) === 1) return;
     const wait = waitAsync(control, WRITTEN, seen, WAIT_MS);
