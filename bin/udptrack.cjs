@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-// The CLI as one bundled module (npm run build: tsc, then esbuild over dist/cli/main.js): loading ~60 separate ES
-// modules cost ~60 ms of every run's start-up (issue 7).
-import '../dist/cli/udptrack.mjs';
+// The CLI as one bundled CommonJS file (npm run build: tsc, then scripts/build-bundles.mjs, which says why).
+require('../dist/cli/udptrack.cjs');

@@ -7,7 +7,7 @@
  *   node scripts/bench-ab.mjs --base 8111e24 --runs 9 -- analyze --format json .bench-cache/udp-1000000p-....pcap
  *
  * Builds the base revision in a temporary directory (git archive, node_modules linked to this checkout's, npm run
- * build), builds this checkout (npm run build), then runs `node bin/udptrack.js ARGS` from each, A B A B ..., output
+ * build), builds this checkout (npm run build), then runs `node bin/udptrack.cjs ARGS` from each, A B A B ..., output
  * to /dev/null, and prints the median, min and max wall time, peak RSS and mean CPU of each, the ratio of the
  * medians, and the paired view: the median of each pair's ratio (wall and CPU) and how many pairs each build won.
  * The temporary directory is removed at the end.
@@ -48,8 +48,8 @@ try {
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const builds = [
-    { name: 'this checkout', bin: path.join(ROOT, 'bin', 'udptrack.js'), wall: [], cpu: [], rssKb: [] },
-    { name: base, bin: path.join(dir, 'bin', 'udptrack.js'), wall: [], cpu: [], rssKb: [] },
+    { name: 'this checkout', bin: binIn(ROOT), wall: [], cpu: [], rssKb: [] },
+    { name: base, bin: binIn(dir), wall: [], cpu: [], rssKb: [] },
   ];
   const timing = path.join(dir, 'time.txt');
   for (let i = 0; i < runs; i++) {
@@ -86,4 +86,10 @@ try {
   );
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The bin of the tree at `root`: bin/udptrack.cjs, or bin/udptrack.js before the bundles became CommonJS. */
+function binIn(root) {
+  const cjs = path.join(root, 'bin', 'udptrack.cjs');
+  return fs.existsSync(cjs) ? cjs : path.join(root, 'bin', 'udptrack.js');
 }

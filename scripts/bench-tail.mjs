@@ -35,7 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const UDPTRACK = path.join(ROOT, 'bin', 'udptrack.js');
+const UDPTRACK = path.join(ROOT, 'bin', 'udptrack.cjs');
 const GROUP = 41;
 const HOST = '10.214.0.1';
 const PEER = '10.214.0.2';

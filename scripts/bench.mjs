@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureWorkload, GENERATOR_VERSION } from './gen-workload.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const UDPTRACK = path.join(ROOT, 'bin', 'udptrack.js');
+const UDPTRACK = path.join(ROOT, 'bin', 'udptrack.cjs');
 const FLOOR = path.join(ROOT, 'scripts', 'bench-floor.mjs');
 const TEN_PROFILES = ['pf', 'linux', 'linux-4', 'openwrt', 'nft', 'windows', 'asa', 'srx', 'rfc4787', 'zeek'];
 

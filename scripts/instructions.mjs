@@ -44,7 +44,7 @@ function measure(commandArgs) {
   const out = path.join(dir, 'callgrind.out');
   const result = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--dump-instr=yes', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--perf-basic-prof', path.join(ROOT, 'bin/udptrack.js'), ...commandArgs],
+    ['--tool=callgrind', '--dump-instr=yes', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--perf-basic-prof', path.join(ROOT, 'bin/udptrack.cjs'), ...commandArgs],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   if (result.error !== undefined || !fs.existsSync(out)) {

@@ -3,7 +3,7 @@
  * profile-top.mjs - summarize a V8 .cpuprofile (from `node --cpu-prof`) by function: self time and total
  * (inclusive) time, as milliseconds and percentages of all samples.
  *
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof bin/udptrack.js analyze --format json --no-progress F > /dev/null
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof bin/udptrack.cjs analyze --format json --no-progress F > /dev/null
  *   node scripts/profile-top.mjs /tmp/prof/*.cpuprofile [--top 25] [--by function|file] [--json]
  *
  * Paths under the project are shown relative to it; node: internals and (garbage collector), (program), (idle)

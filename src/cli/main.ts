@@ -12,4 +12,7 @@ const io: CliIo = {
   stdin: process.stdin,
 };
 
-process.exitCode = await runCli(process.argv.slice(2), io);
+// A promise, not a top-level await: the bundle the bin loads is CommonJS (scripts/build-bundles.mjs).
+void runCli(process.argv.slice(2), io).then((code) => {
+  process.exitCode = code;
+});

@@ -13,7 +13,8 @@ import type { FeedWorkerData } from './feed-threads.js';
 
 export type { FeedWorkerData };
 
-await runAsWorker<FeedWorkerData, PacketFeedResult>(async (data: FeedWorkerData) => {
+// No top-level await: the worker's bundle is CommonJS (scripts/build-bundles.mjs).
+void runAsWorker<FeedWorkerData, PacketFeedResult>(async (data: FeedWorkerData) => {
   const ring = new PacketRingWriter(data.ring);
   const source: WorkerCaptureSource = data.source;
   try {

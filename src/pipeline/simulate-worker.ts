@@ -14,7 +14,8 @@ export interface SimulateWorkerData {
   localNetworks: string[] | undefined;
 }
 
-await runAsWorker<SimulateWorkerData, VariantDenialsData[]>(
+// No top-level await: the worker's bundle is CommonJS (scripts/build-bundles.mjs).
+void runAsWorker<SimulateWorkerData, VariantDenialsData[]>(
   (data) => replayVariantDenials(captureSourceOf(data.source), data.profiles, data.localNetworks, data.source.readBytes),
   // The records' bytes move instead of being copied (tens of MiB on a big capture).
   (variants) => [...new Set(variants.flatMap((v) => [...v.denied.chunks, ...v.window.chunks].map((c) => c.buffer as ArrayBuffer)))],

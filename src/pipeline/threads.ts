@@ -24,11 +24,11 @@ export interface WorkerChoice {
 }
 
 /**
- * The built entry point `name` beside this module: `name.mjs` beside the CLI bundle (dist/cli/udptrack.mjs, built
+ * The built entry point `name` beside this module: `name.cjs` beside the CLI bundle (dist/cli/udptrack.cjs, built
  * by `npm run build`), or `name.js` beside dist/pipeline/threads.js; none when running from the TypeScript sources.
  */
 export function findBuiltWorker(name: string): string | undefined {
-  for (const file of [`./${name}.mjs`, `./${name}.js`]) {
+  for (const file of [`./${name}.cjs`, `./${name}.js`]) {
     const url = new URL(file, import.meta.url);
     if (url.protocol === 'file:' && existsSync(url)) return fileURLToPath(url);
   }

@@ -137,7 +137,7 @@ describe('the built binary', () => {
 
   it('reads standard input redirected from a file like the file (the fast path), from where stdin stands', () => {
     const file = join(REPO_ROOT, 'fixtures/pcap/openvpn-idle.pcap');
-    const bin = join(REPO_ROOT, 'bin/udptrack.js');
+    const bin = join(REPO_ROOT, 'bin/udptrack.cjs');
     const run = (shell: string): string => {
       const result = spawnSync('sh', ['-c', shell, 'sh', process.execPath, bin, file], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', NO_COLOR: '1' } });
       expect(result.status, result.stderr).toBe(0);

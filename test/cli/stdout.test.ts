@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../helpers/cli.js';
 const tmp = mkdtempSync(join(tmpdir(), 'udptrack-stdout-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const BIN = join(REPO_ROOT, 'bin/udptrack.js');
+const BIN = join(REPO_ROOT, 'bin/udptrack.cjs');
 const ENV = { PATH: process.env['PATH'] ?? '', TZ: 'UTC', NO_COLOR: '1' };
 
 function sh(script: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {

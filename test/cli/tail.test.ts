@@ -212,7 +212,7 @@ describe('as it happens', () => {
   });
 
   it('Ctrl-C (SIGINT) prints the summary and exits 0; each verdict is on stdout at once', async () => {
-    const child = spawn(process.execPath, [resolve(REPO_ROOT, 'bin/udptrack.js'), 'tail', '-', '--local', HOST], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [resolve(REPO_ROOT, 'bin/udptrack.cjs'), 'tail', '-', '--local', HOST], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -243,7 +243,7 @@ describe('without the cap module', () => {
       mkdirSync(join(dir, 'node_modules'));
       symlinkSync(resolve(REPO_ROOT, 'node_modules/commander'), join(dir, 'node_modules/commander'));
       const cli = (args: string[], input?: Uint8Array): { status: number | null; stdout: string; stderr: string } =>
-        spawnSync(process.execPath, [join(dir, 'bin/udptrack.js'), ...args], { encoding: 'utf8', input, env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC' } });
+        spawnSync(process.execPath, [join(dir, 'bin/udptrack.cjs'), ...args], { encoding: 'utf8', input, env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC' } });
       const live = cli(['tail', '--interface', 'eth0']);
       expect(live.status).toBe(2);
       expect(live.stdout).toBe('');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/cli.js';
 
-const BIN = join(REPO_ROOT, 'bin/udptrack.js');
+const BIN = join(REPO_ROOT, 'bin/udptrack.cjs');
 const scratch = mkdtempSync(join(tmpdir(), 'udptrack-threads-'));
 const big = join(scratch, 'big.pcap');
 const prefixed = join(scratch, 'prefixed.bin');

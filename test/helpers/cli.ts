@@ -32,9 +32,9 @@ export async function runCliCaptured(args: readonly string[], stdin?: Uint8Array
   return { exitCode, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** Spawn the built `bin/udptrack.js` with a minimal environment. */
+/** Spawn the built `bin/udptrack.cjs` with a minimal environment. */
 export function spawnCli(args: readonly string[], input?: Uint8Array): CliResult {
-  const result = spawnSync(process.execPath, [resolve(REPO_ROOT, 'bin/udptrack.js'), ...args], {
+  const result = spawnSync(process.execPath, [resolve(REPO_ROOT, 'bin/udptrack.cjs'), ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', NO_COLOR: '1' },
     input: input === undefined ? undefined : Buffer.from(input),

@@ -33,7 +33,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { createNetnsPair, deleteNetns, kernelTestBlockers, nsRun, run, sleep, startUdpSchedule, type NetnsPair, type UdpScheduleReport } from '../helpers/netns.js';
 
-const BIN = resolve(REPO_ROOT, 'bin/udptrack.js');
+const BIN = resolve(REPO_ROOT, 'bin/udptrack.cjs');
 const GROUP = 31;
 const suffix = `${process.pid}`;
 const pair: NetnsPair = {

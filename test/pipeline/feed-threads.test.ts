@@ -68,7 +68,7 @@ async function analyzeText(file: string, worker: WorkerChoice | false): Promise<
 describe('the feed in a worker thread', () => {
   it('the build has the worker beside the library and beside the CLI bundle', () => {
     expect(existsSync(WORKER)).toBe(true);
-    expect(existsSync(join(REPO_ROOT, 'dist/cli/feed-worker.mjs'))).toBe(true);
+    expect(existsSync(join(REPO_ROOT, 'dist/cli/feed-worker.cjs'))).toBe(true);
   });
 
   it('hands over the same packets, guesses and result on every fixture and corpus capture', { timeout: 180_000 }, async () => {

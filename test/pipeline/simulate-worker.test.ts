@@ -3,7 +3,7 @@
  * replays the rest. The report must not depend on it: every fixture and corpus capture gives the same document
  * with and without the worker, and a worker's failure reaches the caller as the same error (the command line with
  * both threads: test/cli/threads.test.ts). The worker runs from the build
- * (`npm test` builds first): dist/pipeline/simulate-worker.js, and dist/cli/simulate-worker.mjs beside the bundle.
+ * (`npm test` builds first): dist/pipeline/simulate-worker.js, and dist/cli/simulate-worker.cjs beside the bundle.
  */
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +50,7 @@ async function simulateText(file: string, worker: { entry: string; minBytes: num
 describe('simulate with its worker thread', () => {
   it('the build has the worker beside the library and beside the CLI bundle', () => {
     expect(existsSync(WORKER)).toBe(true);
-    expect(existsSync(join(REPO_ROOT, 'dist/cli/simulate-worker.mjs'))).toBe(true);
+    expect(existsSync(join(REPO_ROOT, 'dist/cli/simulate-worker.cjs'))).toBe(true);
   });
 
   it('finds the built worker beside the built module', async () => {

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * The files the CLI runs (`npm run build`, after tsc): the CLI and its two worker threads' entry points, each bundled
+ * by esbuild into one CommonJS file beside the others in dist/cli/, third-party packages left external. The shape is
+ * about start-up, which every run pays (issue 7; `node -e 0` alone takes ~0.1 s here):
+ * - one file: resolving and loading ~60 separate ES modules cost ~60 ms;
+ * - CommonJS: Node 20's ES module loader costs ~15 ms more than `require` for the same bundle, on the main thread
+ *   and again in each worker;
+ * - ASCII only: a single non-ASCII character makes V8 decode the whole source as UTF-8 and keep it as UTF-16
+ *   (~8 ms for the CLI). esbuild escapes string literals but not regular expressions, tagged templates or comments;
+ *   the rest is escaped here, which means the same in each of those places (`\uXXXX`, the cooked value of a template).
+ * The bundles keep their whitespace and comments, so a stack trace's line is readable in the bundle.
+ */
+import { build } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/** [entry compiled by tsc, bundle]. */
+const BUNDLES = [
+  ['dist/cli/main.js', 'dist/cli/udptrack.cjs'],
+  ['dist/pipeline/simulate-worker.js', 'dist/cli/simulate-worker.cjs'],
+  ['dist/pipeline/feed-worker.js', 'dist/cli/feed-worker.cjs'],
+];
+
+for (const [entry, outfile] of BUNDLES) {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    packages: 'external',
+    logLevel: 'warning',
+    // The sources find files beside themselves through import.meta.url (workers, the capture helper, createRequire);
+    // in a CommonJS bundle that is the bundle's own URL.
+    define: { 'import.meta.url': '__bundleUrl' },
+    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  const text = readFileSync(outfile, 'utf8');
+  writeFileSync(outfile, text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
