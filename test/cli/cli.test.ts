@@ -129,6 +129,20 @@ describe('the built binary', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('loads as CommonJS bundles in ASCII, the CLI and both workers (scripts/build-bundles.mjs: start-up)', () => {
+    for (const name of ['udptrack', 'feed-worker', 'simulate-worker']) {
+      const text = readFileSync(join(REPO_ROOT, `dist/cli/${name}.cjs`), 'latin1');
+      expect(text, name).toMatch(/^const __bundleUrl = require\('node:url'\)/);
+      expect(text, name).not.toMatch(/^(import|export) /m);
+      expect(/[^\0-\x7f]/.exec(text)?.[0], name).toBeUndefined();
+    }
+    expect(readFileSync(join(REPO_ROOT, 'bin/udptrack.cjs'), 'utf8')).toMatch(/require\('\.\.\/dist\/cli\/udptrack\.cjs'\)/);
+    // The escaped regular expressions still mean their characters: curly quotes around the names are taken off.
+    const alert = spawnCli(['explain', '--format', 'json', '--little-snitch', '“vpn.example.com” tried to establish an incoming connection to “openvpn”.']);
+    expect(alert.exitCode).toBe(0);
+    expect(JSON.parse(alert.stdout).alert).toMatchObject({ remote: 'vpn.example.com', process: 'openvpn' });
+  });
+
   it('reads a capture from a pipe', () => {
     const result = spawnCli(['packets', '-'], readFileSync(PFLOG));
     expect(result.exitCode).toBe(0);
