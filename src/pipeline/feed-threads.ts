@@ -27,7 +27,8 @@ export interface FeedWorkerData {
 
 /**
  * `feedPackets` with the reading and decoding in the worker at `entry`: `onPacket` gets each packet with the service
- * guess the worker made of it (fingerprint.ts guessService over its payload, which stays in the worker). `ringUnits`
+ * guess the worker made of it (fingerprint.ts guessService over its payload, which stays in the worker) and the hash
+ * of its flow key (flow/table.ts packetFlowHash; undefined for an ICMP error). `ringUnits`
  * sizes the ring (packet-ring.ts; tests make it small, so it wraps and both sides wait).
  */
 export async function feedPacketsInWorker(
@@ -35,7 +36,7 @@ export async function feedPacketsInWorker(
   source: WorkerCaptureSource,
   callbacks: Omit<PacketFeedCallbacks, 'onPacket' | 'onLocalSide' | 'maxBytes'> & {
     onLocalSide: (local: LocalSide) => void;
-    onPacket: (pkt: DecodedPacket, guess: ServiceGuess) => void;
+    onPacket: (pkt: DecodedPacket, guess: ServiceGuess, flowHash: number | undefined) => void;
   },
   ringUnits?: number,
 ): Promise<PacketFeedResult> {

@@ -2,8 +2,9 @@
  * Decoded packets handed from a thread that reads and decodes a capture (feed-worker.ts) to the thread that replays
  * them through the flow tables (issue 7: both cores; reading, parsing and decoding were a third of a replay's time).
  * A ring of 64-byte units in shared memory: a packet's units hold what the tables and the replay read of it (packet
- * time, frame, lengths, ports, direction, the four addresses an ICMP error may need) and its service guess
- * (decode/app/fingerprint.ts guessService, made by the decoding thread: the payload itself does not travel). The
+ * time, frame, lengths, ports, direction, the four addresses an ICMP error may need), its service guess
+ * (decode/app/fingerprint.ts guessService, made by the decoding thread: the payload itself does not travel) and the
+ * hash the tables file its flow under (flow/table.ts packetFlowHash, also made there). The
  * reading side fills one reused DecodedPacket whose `data` is the ring itself, the addresses' offsets pointing into
  * the units, so the tables run unchanged and see the same values as in one thread.
  *
@@ -14,6 +15,7 @@
  */
 import { SERVICE_GUESSES, type ServiceGuess } from '../decode/app/fingerprint.js';
 import { createDecodedPacket, type MutableDecodedPacket } from '../decode/decoded-packet.js';
+import { packetFlowHash } from '../flow/table.js';
 import type { DecodedPacket, Direction, ReusableCaptureRecord } from '../types.js';
 
 /**
@@ -68,9 +70,11 @@ const AT_IP_VERSION = 37;
 const AT_DIRECTION = 38;
 const AT_SERVICE = 39;
 const AT_QUOTED_IP_VERSION = 40;
-/** ICMP type and code plus one (0: none, as -1 in the packet). */
+/** An ICMP error's type and code plus one (0: none, as -1 in the packet). */
 const AT_ICMP_TYPE = 44;
 const AT_ICMP_CODE = 46;
+/** A UDP packet's flow hash, where an ICMP error has its type and code (a UDP packet has neither). */
+const AT_FLOW_HASH = 44;
 /** An IPv4 packet's addresses as bytes (network order, what a denial copies) and as the numbers decoders give. */
 const AT_SRC4 = 48;
 const AT_DST4 = 52;
@@ -170,8 +174,6 @@ export class PacketRingWriter {
     const shorts = stage.shorts;
     shorts[(b + AT_SRC_PORT) >> 1] = pkt.srcPort;
     shorts[(b + AT_DST_PORT) >> 1] = pkt.dstPort;
-    shorts[(b + AT_ICMP_TYPE) >> 1] = pkt.icmpType + 1;
-    shorts[(b + AT_ICMP_CODE) >> 1] = pkt.icmpCode + 1;
     const bytes = stage.bytes;
     bytes[b + AT_UNITS] = units;
     bytes[b + AT_IP_VERSION] = pkt.ipVersion;
@@ -187,12 +189,16 @@ export class PacketRingWriter {
       words[(b + AT_DST4_NUMBER) >> 2] = pkt.dst4;
     }
     if (pkt.hasQuotedUdp) {
+      shorts[(b + AT_ICMP_TYPE) >> 1] = pkt.icmpType + 1;
+      shorts[(b + AT_ICMP_CODE) >> 1] = pkt.icmpCode + 1;
       const quotedBytes = pkt.quotedIpVersion === 6 ? 16 : 4;
       bytes[b + AT_QUOTED_IP_VERSION] = pkt.quotedIpVersion;
       shorts[(b + AT_QUOTED_SRC_PORT) >> 1] = pkt.quotedSrcPort;
       shorts[(b + AT_QUOTED_DST_PORT) >> 1] = pkt.quotedDstPort;
       copyBytes(pkt.data, pkt.quotedSrcAddrOffset, bytes, b + AT_QUOTED_SRC, quotedBytes);
       copyBytes(pkt.data, pkt.quotedDstAddrOffset, bytes, b + AT_QUOTED_DST, quotedBytes);
+    } else {
+      words[(b + AT_FLOW_HASH) >> 2] = packetFlowHash(pkt);
     }
     this.staged += units;
     if (this.staged === STAGE_UNITS) this.flushStage();
@@ -261,10 +267,11 @@ export class PacketRingReader {
   }
 
   /**
-   * Hand every packet written so far to `onPacket` (the packet and its guess are valid during the call); returns how
-   * many. `stopAfter` bounds one call, so the caller can heed its output's backpressure between calls.
+   * Hand every packet written so far to `onPacket` (the packet and its guess are valid during the call) with its flow
+   * hash (undefined for an ICMP error); returns how many. `stopAfter` bounds one call, so the caller can heed its
+   * output's backpressure between calls.
    */
-  take(onPacket: (pkt: DecodedPacket, guess: ServiceGuess) => void, stopAfter: number): number {
+  take(onPacket: (pkt: DecodedPacket, guess: ServiceGuess, flowHash: number | undefined) => void, stopAfter: number): number {
     const views = this.views;
     const written = Atomics.load(views.control, WRITTEN);
     const pkt = this.pkt;
@@ -291,8 +298,6 @@ export class PacketRingReader {
       pkt.udpLenBytes = words[(b + AT_UDP_LEN) >> 2]!;
       pkt.srcPort = shorts[(b + AT_SRC_PORT) >> 1]!;
       pkt.dstPort = shorts[(b + AT_DST_PORT) >> 1]!;
-      pkt.icmpType = shorts[(b + AT_ICMP_TYPE) >> 1]! - 1;
-      pkt.icmpCode = shorts[(b + AT_ICMP_CODE) >> 1]! - 1;
       const version = bytes[b + AT_IP_VERSION]!;
       pkt.ipVersion = version as 0 | 4 | 6;
       pkt.direction = DIRECTIONS[bytes[b + AT_DIRECTION]!]!;
@@ -309,23 +314,29 @@ export class PacketRingReader {
       }
       const quoted = units === 3;
       pkt.hasQuotedUdp = quoted;
+      let flowHash: number | undefined;
       if (quoted) {
         // An ICMP error has no ports of its own (-1, as decoded): the ring's 16-bit fields would say 65535.
         pkt.srcPort = -1;
         pkt.dstPort = -1;
+        pkt.icmpType = shorts[(b + AT_ICMP_TYPE) >> 1]! - 1;
+        pkt.icmpCode = shorts[(b + AT_ICMP_CODE) >> 1]! - 1;
         pkt.quotedIpVersion = bytes[b + AT_QUOTED_IP_VERSION]! as 0 | 4 | 6;
         pkt.quotedSrcPort = shorts[(b + AT_QUOTED_SRC_PORT) >> 1]!;
         pkt.quotedDstPort = shorts[(b + AT_QUOTED_DST_PORT) >> 1]!;
         pkt.quotedSrcAddrOffset = b + AT_QUOTED_SRC;
         pkt.quotedDstAddrOffset = b + AT_QUOTED_DST;
       } else {
+        pkt.icmpType = -1;
+        pkt.icmpCode = -1;
         pkt.quotedIpVersion = 0;
         pkt.quotedSrcPort = -1;
         pkt.quotedDstPort = -1;
         pkt.quotedSrcAddrOffset = -1;
         pkt.quotedDstAddrOffset = -1;
+        flowHash = words[(b + AT_FLOW_HASH) >> 2]! | 0;
       }
-      onPacket(pkt, SERVICE_GUESSES[bytes[b + AT_SERVICE]!]!);
+      onPacket(pkt, SERVICE_GUESSES[bytes[b + AT_SERVICE]!]!, flowHash);
       taken++;
       // Only now are the units free (the packet's addresses are read from them during the call). Given back now and
       // then within a long call, so the writer works meanwhile.

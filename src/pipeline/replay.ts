@@ -102,7 +102,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
    * One packet the tables take (packet-feed.ts isReplayedPacket), at packet time `tsUs`; `presetGuess` is its service
    * guess when the thread that decoded it made it (feed-threads.ts).
    */
-  const replayPacket = (pkt: DecodedPacket, tsUs: number, presetGuess: ServiceGuess | undefined): void => {
+  const replayPacket = (pkt: DecodedPacket, tsUs: number, presetGuess: ServiceGuess | undefined, flowHash: number | undefined): void => {
     if (pkt.hasQuotedUdp) {
       replayIcmpError(pkt, tsUs);
       return;
@@ -118,7 +118,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
       table.advance(tsUs);
-      table.observe(pkt, tsUs, false, i > 0 ? tables[0] : undefined);
+      table.observe(pkt, tsUs, false, i > 0 ? tables[0] : undefined, flowHash);
       if (onObservation !== undefined) onObservation(i, table, pkt, tsUs);
       if (table.reportsFlows && table.lastFlowServiceOpen(FINGERPRINT_PACKETS)) {
         const flow = table.last.flow!;
@@ -147,7 +147,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
       ? await feedPackets(source, {
           localNetworks: options.localNetworks,
           onLocalSide: startTables,
-          onPacket: (pkt) => replayPacket(pkt, recordTimeUs(pkt.record), undefined),
+          onPacket: (pkt) => replayPacket(pkt, recordTimeUs(pkt.record), undefined, undefined),
           onProgress: options.onProgress,
           throttle: options.throttle,
           maxBytes: options.maxBytes,
@@ -155,7 +155,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
       : await feedPacketsInWorker(feedWorker.entry, feedWorker.source, {
           localNetworks: options.localNetworks,
           onLocalSide: startTables,
-          onPacket: (pkt, guess) => replayPacket(pkt, recordTimeUs(pkt.record), guess),
+          onPacket: (pkt, guess, flowHash) => replayPacket(pkt, recordTimeUs(pkt.record), guess, flowHash),
           onProgress: options.onProgress,
           throttle: options.throttle,
         });
