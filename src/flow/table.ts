@@ -309,7 +309,8 @@ export class FlowTable {
 
   /**
    * Apply one UDP packet at packet time `tsUs` (call `advance(tsUs)` first to expire what is due). Returns the
-   * verdict; details in `this.last`. Packets without UDP ports must not be passed in.
+   * verdict; details in `this.last`. Packets without UDP ports must not be passed in. `keyHash`, when given, must be
+   * packetFlowHash(pkt) (made by the thread that decoded the packet).
    */
   observe(pkt: DecodedPacket, tsUs: number, loggedDenied = false, keyFrom?: FlowTable, keyHash?: number): Verdict {
     const obs = this.last;

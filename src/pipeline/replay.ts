@@ -100,7 +100,7 @@ export async function replayCapture(source: CaptureSource, options: ReplayOption
 
   /**
    * One packet the tables take (packet-feed.ts isReplayedPacket), at packet time `tsUs`; `presetGuess` is its service
-   * guess when the thread that decoded it made it (feed-threads.ts).
+   * guess and `flowHash` its flow key's hash when the thread that decoded it made them (feed-threads.ts).
    */
   const replayPacket = (pkt: DecodedPacket, tsUs: number, presetGuess: ServiceGuess | undefined, flowHash: number | undefined): void => {
     if (pkt.hasQuotedUdp) {
