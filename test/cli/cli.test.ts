@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCliCaptured, spawnCli } from '../helpers/cli.js';
 
@@ -136,7 +138,11 @@ describe('the built binary', () => {
       expect(text, name).not.toMatch(/^(import|export) /m);
       expect(/[^\0-\x7f]/.exec(text)?.[0], name).toBeUndefined();
     }
-    expect(readFileSync(join(REPO_ROOT, 'bin/udptrack.cjs'), 'utf8')).toMatch(/require\('\.\.\/dist\/cli\/udptrack\.cjs'\)/);
+    // The bin runs the CLI's bundle with the code cache the build made, and this Node accepts that cache.
+    expect(readFileSync(join(REPO_ROOT, 'bin/udptrack.cjs'), 'utf8')).toMatch(/loadBundle\(.*'dist', 'cli', 'udptrack\.cjs'\)/);
+    const { compileBundle } = createRequire(import.meta.url)('../../bin/load-bundle.cjs') as { compileBundle(file: string, cachedData?: Buffer): Script };
+    const bundle = join(REPO_ROOT, 'dist/cli/udptrack.cjs');
+    expect(compileBundle(bundle, readFileSync(`${bundle}.v8cache`)).cachedDataRejected).toBe(false);
     // The escaped regular expressions still mean their characters: curly quotes around the names are taken off.
     const alert = spawnCli(['explain', '--format', 'json', '--little-snitch', '“vpn.example.com” tried to establish an incoming connection to “openvpn”.']);
     expect(alert.exitCode).toBe(0);
