@@ -70,6 +70,8 @@ const AT_IP_VERSION = 37;
 const AT_DIRECTION = 38;
 const AT_SERVICE = 39;
 const AT_QUOTED_IP_VERSION = 40;
+/** An ICMP error's IP protocol (1, or 58 for ICMPv6); a UDP packet's is 17. */
+const AT_IP_PROTO = 41;
 /** An ICMP error's type and code plus one (0: none, as -1 in the packet). */
 const AT_ICMP_TYPE = 44;
 const AT_ICMP_CODE = 46;
@@ -189,6 +191,7 @@ export class PacketRingWriter {
       words[(b + AT_DST4_NUMBER) >> 2] = pkt.dst4;
     }
     if (pkt.hasQuotedUdp) {
+      bytes[b + AT_IP_PROTO] = pkt.ipProto;
       shorts[(b + AT_ICMP_TYPE) >> 1] = pkt.icmpType + 1;
       shorts[(b + AT_ICMP_CODE) >> 1] = pkt.icmpCode + 1;
       const quotedBytes = pkt.quotedIpVersion === 6 ? 16 : 4;
@@ -262,8 +265,6 @@ export class PacketRingReader {
     this.mask = this.views.units - 1;
     this.record = this.pkt.record as ReusableCaptureRecord;
     this.pkt.data = this.views.bytes;
-    this.pkt.hasUdp = true;
-    this.pkt.ipProto = 17;
   }
 
   /**
@@ -316,7 +317,9 @@ export class PacketRingReader {
       pkt.hasQuotedUdp = quoted;
       let flowHash: number | undefined;
       if (quoted) {
-        // An ICMP error has no ports of its own (-1, as decoded): the ring's 16-bit fields would say 65535.
+        // An ICMP error has no UDP header or ports of its own (-1, as decoded): the ring's 16-bit fields would say 65535.
+        pkt.hasUdp = false;
+        pkt.ipProto = bytes[b + AT_IP_PROTO]!;
         pkt.srcPort = -1;
         pkt.dstPort = -1;
         pkt.icmpType = shorts[(b + AT_ICMP_TYPE) >> 1]! - 1;
@@ -327,6 +330,8 @@ export class PacketRingReader {
         pkt.quotedSrcAddrOffset = b + AT_QUOTED_SRC;
         pkt.quotedDstAddrOffset = b + AT_QUOTED_DST;
       } else {
+        pkt.hasUdp = true;
+        pkt.ipProto = 17;
         pkt.icmpType = -1;
         pkt.icmpCode = -1;
         pkt.quotedIpVersion = 0;

@@ -33,12 +33,12 @@ function describePacket(pkt: DecodedPacket, preset?: ServiceGuess): string {
   const bytes = (offset: number, version: number): string => Buffer.from(pkt.data.subarray(offset, offset + (version === 6 ? 16 : 4))).toString('hex');
   const r = pkt.record;
   const quoted = pkt.hasQuotedUdp
-    ? ` quoted v${pkt.quotedIpVersion} ${bytes(pkt.quotedSrcAddrOffset, pkt.quotedIpVersion)}.${pkt.quotedSrcPort} > ${bytes(pkt.quotedDstAddrOffset, pkt.quotedIpVersion)}.${pkt.quotedDstPort} icmp ${pkt.icmpType}/${pkt.icmpCode}`
+    ? ` quoted v${pkt.quotedIpVersion} ${bytes(pkt.quotedSrcAddrOffset, pkt.quotedIpVersion)}.${pkt.quotedSrcPort} > ${bytes(pkt.quotedDstAddrOffset, pkt.quotedIpVersion)}.${pkt.quotedDstPort}`
     : '';
   return (
     `#${r.frame} ${r.tsSec}.${r.tsNsec} wire ${r.origLenBytes} v${pkt.ipVersion} ${bytes(pkt.srcAddrOffset, pkt.ipVersion)}.${pkt.srcPort} > ` +
-    `${bytes(pkt.dstAddrOffset, pkt.ipVersion)}.${pkt.dstPort} src4 ${pkt.src4} dst4 ${pkt.dst4} ip ${pkt.ipLenBytes} udp ${pkt.udpLenBytes} ${pkt.direction}` +
-    `${quoted} ${guess.service}/${guess.by}`
+    `${bytes(pkt.dstAddrOffset, pkt.ipVersion)}.${pkt.dstPort} src4 ${pkt.src4} dst4 ${pkt.dst4} ip ${pkt.ipLenBytes} proto ${pkt.ipProto} ` +
+    `udp ${pkt.hasUdp ? pkt.udpLenBytes : 'none'} icmp ${pkt.icmpType}/${pkt.icmpCode} ${pkt.direction}${quoted} ${guess.service}/${guess.by}`
   );
 }
 
