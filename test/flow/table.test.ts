@@ -6,7 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { LocalSide } from '../../src/flow/local.js';
 import { getProfile, withOverrides, type TimeoutProfile } from '../../src/flow/profiles.js';
-import { FlowTable, snapshotFlow, type Denial, type Flow, type Verdict } from '../../src/flow/table.js';
+import { FlowTable, packetFlowHash, snapshotFlow, type Denial, type Flow, type Verdict } from '../../src/flow/table.js';
+import { readCapture } from '../../src/capture/index.js';
+import { PacketDecoder } from '../../src/decode/packet.js';
+import { isReplayedPacket, recordTimeUs } from '../../src/pipeline/packet-feed.js';
+import { HAVE_CORPUS, fixtureAndCorpusCaptures } from '../helpers/captures.js';
 import { SCRIPT_T0_US, icmpErrorPacket, udpPacket } from '../helpers/packets.js';
 
 const CLIENT = '192.168.1.10';
@@ -309,11 +313,6 @@ describe('the end of input in steps', () => {
 
 describe('packetFlowHash', () => {
   it("is the hash the table files each UDP packet's flow under, on every fixture and corpus capture (IPv4 and IPv6)", async () => {
-    const { readCapture } = await import('../../src/capture/index.js');
-    const { PacketDecoder } = await import('../../src/decode/packet.js');
-    const { isReplayedPacket, recordTimeUs } = await import('../../src/pipeline/packet-feed.js');
-    const { packetFlowHash } = await import('../../src/flow/table.js');
-    const { fixtureAndCorpusCaptures } = await import('../helpers/captures.js');
     const checked = { 4: 0, 6: 0 };
     const mismatches: string[] = [];
     for (const file of fixtureAndCorpusCaptures()) {
@@ -336,7 +335,8 @@ describe('packetFlowHash', () => {
       }
     }
     expect(mismatches).toEqual([]);
-    expect(checked[4]).toBeGreaterThan(1000);
-    expect(checked[6]).toBeGreaterThan(100);
+    // Both branches of packetFlowHash ran (the corpus has thousands of each; the fixtures alone tens of IPv4, a few IPv6).
+    expect(checked[4]).toBeGreaterThan(HAVE_CORPUS ? 1000 : 10);
+    expect(checked[6]).toBeGreaterThan(HAVE_CORPUS ? 100 : 0);
   });
 });
