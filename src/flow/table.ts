@@ -886,13 +886,8 @@ export class FlowTable {
     this.d3 = word(data, dstOffset + 12);
   }
 
-  /** Canonical order: the (address, port) that sorts first is side A (softflowd ndx; Zeek addr_port_canon_lt). */
   private srcSortsFirst(srcPort: number, dstPort: number): boolean {
-    if (this.s0 !== this.d0) return this.s0 < this.d0;
-    if (this.s1 !== this.d1) return this.s1 < this.d1;
-    if (this.s2 !== this.d2) return this.s2 < this.d2;
-    if (this.s3 !== this.d3) return this.s3 < this.d3;
-    return srcPort <= dstPort;
+    return keySortsFirst(this.s0, this.s1, this.s2, this.s3, this.d0, this.d1, this.d2, this.d3, srcPort, dstPort);
   }
 
   /**
@@ -900,9 +895,7 @@ export class FlowTable {
    * inlines it once (two sites, one per order, spent the inlining budget that account() and updateState() need).
    */
   private hashOfKey(srcIsA: boolean, srcPort: number, dstPort: number): number {
-    return srcIsA
-      ? keyHash(this.versionIs6, this.s0, this.s1, this.s2, this.s3, this.d0, this.d1, this.d2, this.d3, srcPort, dstPort)
-      : keyHash(this.versionIs6, this.d0, this.d1, this.d2, this.d3, this.s0, this.s1, this.s2, this.s3, dstPort, srcPort);
+    return keyHash(this.versionIs6, srcIsA, this.s0, this.s1, this.s2, this.s3, this.d0, this.d1, this.d2, this.d3, srcPort, dstPort);
   }
 
   /** The cursor pointed at flow slot `f`, or undefined for -1 (find's "none"). */
@@ -1083,46 +1076,58 @@ function word(data: Uint8Array, offset: number): number {
  * (issue 7: ~4 % of that thread's time on the 10M-packet workload). The packet must have UDP ports (hasUdp).
  */
 export function packetFlowHash(pkt: DecodedPacket): number {
-  if (pkt.ipVersion !== 6) {
-    const s0 = pkt.src4;
-    const d0 = pkt.dst4;
-    // srcSortsFirst's order for IPv4 (the other words are 0).
-    return s0 < d0 || (s0 === d0 && pkt.srcPort <= pkt.dstPort)
-      ? keyHash(false, s0, 0, 0, 0, d0, 0, 0, 0, pkt.srcPort, pkt.dstPort)
-      : keyHash(false, d0, 0, 0, 0, s0, 0, 0, 0, pkt.dstPort, pkt.srcPort);
+  let s0 = pkt.src4;
+  let d0 = pkt.dst4;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let d1 = 0;
+  let d2 = 0;
+  let d3 = 0;
+  const is6 = pkt.ipVersion === 6;
+  if (is6) {
+    const data = pkt.data;
+    const src = pkt.srcAddrOffset;
+    const dst = pkt.dstAddrOffset;
+    s0 = word(data, src);
+    s1 = word(data, src + 4);
+    s2 = word(data, src + 8);
+    s3 = word(data, src + 12);
+    d0 = word(data, dst);
+    d1 = word(data, dst + 4);
+    d2 = word(data, dst + 8);
+    d3 = word(data, dst + 12);
   }
-  const data = pkt.data;
-  const src = pkt.srcAddrOffset;
-  const dst = pkt.dstAddrOffset;
-  const s0 = word(data, src);
-  const s1 = word(data, src + 4);
-  const s2 = word(data, src + 8);
-  const s3 = word(data, src + 12);
-  const d0 = word(data, dst);
-  const d1 = word(data, dst + 4);
-  const d2 = word(data, dst + 8);
-  const d3 = word(data, dst + 12);
-  const srcIsA =
-    s0 !== d0 ? s0 < d0 : s1 !== d1 ? s1 < d1 : s2 !== d2 ? s2 < d2 : s3 !== d3 ? s3 < d3 : pkt.srcPort <= pkt.dstPort;
-  return srcIsA
-    ? keyHash(true, s0, s1, s2, s3, d0, d1, d2, d3, pkt.srcPort, pkt.dstPort)
-    : keyHash(true, d0, d1, d2, d3, s0, s1, s2, s3, pkt.dstPort, pkt.srcPort);
+  const srcIsA = keySortsFirst(s0, s1, s2, s3, d0, d1, d2, d3, pkt.srcPort, pkt.dstPort);
+  return keyHash(is6, srcIsA, s0, s1, s2, s3, d0, d1, d2, d3, pkt.srcPort, pkt.dstPort);
 }
 
-/** Hash of a flow key given side A first (murmur3's mixing): words of the addresses (IPv4 in a0 and b0), then ports. */
-function keyHash(is6: boolean, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number, portA: number, portB: number): number {
+/**
+ * Canonical order: the (address, port) that sorts first is side A (softflowd ndx; Zeek addr_port_canon_lt).
+ * Addresses as four words each (IPv4 in the first, the others 0).
+ */
+function keySortsFirst(s0: number, s1: number, s2: number, s3: number, d0: number, d1: number, d2: number, d3: number, srcPort: number, dstPort: number): boolean {
+  if (s0 !== d0) return s0 < d0;
+  if (s1 !== d1) return s1 < d1;
+  if (s2 !== d2) return s2 < d2;
+  if (s3 !== d3) return s3 < d3;
+  return srcPort <= dstPort;
+}
+
+/** Hash of a flow key in canonical order, side A first (murmur3's mixing): the addresses' words, then the ports. */
+function keyHash(is6: boolean, srcIsA: boolean, s0: number, s1: number, s2: number, s3: number, d0: number, d1: number, d2: number, d3: number, srcPort: number, dstPort: number): number {
   let h = is6 ? 0x6b43a9b5 : 0x2545f491;
-  h = mix(h, a0);
-  h = mix(h, b0);
+  h = mix(h, srcIsA ? s0 : d0);
+  h = mix(h, srcIsA ? d0 : s0);
   if (is6) {
-    h = mix(h, a1);
-    h = mix(h, a2);
-    h = mix(h, a3);
-    h = mix(h, b1);
-    h = mix(h, b2);
-    h = mix(h, b3);
+    h = mix(h, srcIsA ? s1 : d1);
+    h = mix(h, srcIsA ? s2 : d2);
+    h = mix(h, srcIsA ? s3 : d3);
+    h = mix(h, srcIsA ? d1 : s1);
+    h = mix(h, srcIsA ? d2 : s2);
+    h = mix(h, srcIsA ? d3 : s3);
   }
-  h = mix(h, (portA << 16) | portB);
+  h = mix(h, srcIsA ? (srcPort << 16) | dstPort : (dstPort << 16) | srcPort);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
