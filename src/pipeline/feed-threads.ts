@@ -45,12 +45,12 @@ export async function feedPacketsInWorker(
   const data: FeedWorkerData = { source, ring };
   const worker = startWorker<PacketFeedResult>(entry, data, { youngGenerationMb: FEED_WORKER_YOUNG_MB });
   try {
-    // While the worker starts (~60 ms here: a thread, a Node environment, its bundle), this thread reads the local
-    // side from the capture's start (the same input: a path, or the descriptor from its starting offset), as a
-    // one-thread feed would; the worker needs none and feeds from the first packet. A capture this thread cannot
-    // read fails here, as it would in one thread. (Feeding the first 100k records here as well did not pay: the
-    // worker must decode them all the same, for the state a decoder carries between records, IP fragments; 1M
-    // packets 0.78 s against 0.74 s.)
+    // While the worker starts (~60 ms alone here, ~100 ms beside this thread's work: a thread, a Node environment,
+    // its bundle), this thread reads the local side from the capture's start (the same input: a path, or the
+    // descriptor from its starting offset), as a one-thread feed would; the worker needs none and feeds from the
+    // first packet. A capture this thread cannot read fails here, as it would in one thread. (Feeding the first 100k
+    // records here as well did not pay: the worker must decode them all the same, for the state a decoder carries
+    // between records, IP fragments; 1M packets 0.78 s against 0.74 s.)
     callbacks.onLocalSide(await lookAheadLocalSide(captureSourceOf(source), callbacks.localNetworks, source.readBytes));
     const onPacket = callbacks.onPacket;
     for (;;) {

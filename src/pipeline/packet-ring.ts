@@ -265,6 +265,24 @@ export class PacketRingReader {
     this.mask = this.views.units - 1;
     this.record = this.pkt.record as ReusableCaptureRecord;
     this.pkt.data = this.views.bytes;
+    this.setUdpFields();
+  }
+
+  /**
+   * The fields every UDP packet has the same (no ICMP, nothing quoted): set once, and again after an ICMP error was
+   * handed over, rather than for every packet.
+   */
+  private setUdpFields(): void {
+    const pkt = this.pkt;
+    pkt.hasUdp = true;
+    pkt.ipProto = 17;
+    pkt.icmpType = -1;
+    pkt.icmpCode = -1;
+    pkt.quotedIpVersion = 0;
+    pkt.quotedSrcPort = -1;
+    pkt.quotedDstPort = -1;
+    pkt.quotedSrcAddrOffset = -1;
+    pkt.quotedDstAddrOffset = -1;
   }
 
   /**
@@ -317,7 +335,8 @@ export class PacketRingReader {
       pkt.hasQuotedUdp = quoted;
       let flowHash: number | undefined;
       if (quoted) {
-        // An ICMP error has no UDP header or ports of its own (-1, as decoded): the ring's 16-bit fields would say 65535.
+        // An ICMP error, for this call only (setUdpFields after it): no UDP header or ports of its own (-1, as
+        // decoded; the ring's 16-bit fields would say 65535).
         pkt.hasUdp = false;
         pkt.ipProto = bytes[b + AT_IP_PROTO]!;
         pkt.srcPort = -1;
@@ -330,18 +349,10 @@ export class PacketRingReader {
         pkt.quotedSrcAddrOffset = b + AT_QUOTED_SRC;
         pkt.quotedDstAddrOffset = b + AT_QUOTED_DST;
       } else {
-        pkt.hasUdp = true;
-        pkt.ipProto = 17;
-        pkt.icmpType = -1;
-        pkt.icmpCode = -1;
-        pkt.quotedIpVersion = 0;
-        pkt.quotedSrcPort = -1;
-        pkt.quotedDstPort = -1;
-        pkt.quotedSrcAddrOffset = -1;
-        pkt.quotedDstAddrOffset = -1;
         flowHash = words[(b + AT_FLOW_HASH) >> 2]! | 0;
       }
       onPacket(pkt, SERVICE_GUESSES[bytes[b + AT_SERVICE]!]!, flowHash);
+      if (quoted) this.setUdpFields();
       taken++;
       // Only now are the units free (the packet's addresses are read from them during the call). Given back now and
       // then within a long call, so the writer works meanwhile.
