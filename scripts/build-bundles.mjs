@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 /**
  * The files the CLI runs (`npm run build`, after tsc): the CLI and its two worker threads' entry points, each bundled
- * by esbuild into one CommonJS file beside the others in dist/cli/, third-party packages left external. The shape is
- * about start-up, which every run pays (issue 7; `node -e 0` alone takes ~0.1 s here):
+ * by esbuild into one CommonJS file beside the others in dist/cli/, third-party packages left external except
+ * commander. The shape is about start-up, which every run pays (issue 7; `node -e 0` alone takes ~0.1 s here):
  * - one file: resolving and loading ~60 separate ES modules cost ~60 ms;
+ * - commander inside it: every run parses its command line, and loading commander's six files from node_modules
+ *   (resolved, read, compiled without a cache) took ~15 ms; bundled, it is read and code-cached with the rest. The
+ *   other packages stay outside: they load on first use (cli-table3 for a table, date-fns for a duration, cap for a
+ *   live capture). commander requires node:child_process as it loads, for executable subcommands (udptrack has
+ *   none), and that module brings node:net and node:dgram, ~8 ms: in the bundle, commander gets a stand-in that
+ *   loads the real module on first use (LAZY_CHILD_PROCESS);
  * - CommonJS: Node 20's ES module loader costs ~15 ms more than `require` for the same bundle, on the main thread
  *   and again in each worker;
  * - ASCII only: a single non-ASCII character makes V8 decode the whole source as UTF-8 and keep it as UTF-16
@@ -18,12 +24,32 @@ import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
 
+/** The packages bundled in (see above); every other dependency stays a `require` of node_modules. */
+const BUNDLED_PACKAGES = ['commander'];
+const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
+const EXTERNAL = Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })
+  .filter((name) => !BUNDLED_PACKAGES.includes(name))
+  .flatMap((name) => [name, `${name}/*`]);
+
 /** [entry compiled by tsc, bundle]. */
 const BUNDLES = [
   ['dist/cli/main.js', 'dist/cli/udptrack.cjs'],
   ['dist/pipeline/simulate-worker.js', 'dist/cli/simulate-worker.cjs'],
   ['dist/pipeline/feed-worker.js', 'dist/cli/feed-worker.cjs'],
 ];
+
+/** What commander's `require('node:child_process')` gets in the bundle (see above). */
+const LAZY_CHILD_PROCESS = `let real;
+module.exports = new Proxy({}, { get: (_, name) => (real ??= require('node:child_process'))[name] });`;
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'udptrack-lazy' } : undefined,
+    );
+    plugin.onLoad({ filter: /.*/, namespace: 'udptrack-lazy' }, () => ({ contents: LAZY_CHILD_PROCESS, loader: 'js' }));
+  },
+};
 
 for (const [entry, outfile] of BUNDLES) {
   await build({
@@ -32,7 +58,8 @@ for (const [entry, outfile] of BUNDLES) {
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    packages: 'external',
+    external: EXTERNAL,
+    plugins: [lazyChildProcessForCommander],
     logLevel: 'warning',
     // The sources find files beside themselves through import.meta.url (workers, the capture helper, createRequire);
     // in a CommonJS bundle that is the bundle's own URL.

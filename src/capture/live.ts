@@ -15,9 +15,8 @@
  * of its arrival) and writes the captured length as the wire length. NFLOG records carry the kernel's own time
  * (NFULA_TIMESTAMP), which the tail prefers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { LiveCaptureError, type LiveCaptureErrorCode } from './live-error.js';
 
 export { LiveCaptureError, type LiveCaptureErrorCode } from './live-error.js';
@@ -242,6 +241,9 @@ export function startCaptureHelper(
   onStatus: (status: CaptureHelperStatus) => void,
   onStderr: (line: string) => void,
 ): CaptureHelper {
+  // node:child_process is loaded here, not when the CLI starts: with node:dgram and node:net it cost every run ~8 ms
+  // of start-up (issue 7), and only a live capture starts a helper. `performance` is the global one, for the same reason.
+  const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const child: ChildProcess = spawn(helper.command, [...helper.args, JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stopped = false;
   let listening = false;

@@ -11,9 +11,19 @@
  * Objective Development (formats.md §8, UNCONFIRMED), so the parser accepts a family of wordings rather than one
  * sentence; fixtures/little-snitch/ holds the variants it is tested with (listed in fixtures/README.md).
  */
-import { isIP } from 'node:net';
+import { createRequire } from 'node:module';
 import { buildLsrules } from './lsrules.js';
 import { LittleSnitchParseError } from './little-snitch-error.js';
+
+const require = createRequire(import.meta.url);
+let net: typeof import('node:net') | undefined;
+/**
+ * node:net's isIP, with node:net loaded at the first alert rather than when the CLI starts: importing it loads
+ * Node's sockets and streams, ~5 ms of every run's start-up, and only Little Snitch alerts need it (issue 7).
+ */
+function isIP(text: string): number {
+  return (net ??= require('node:net') as typeof import('node:net')).isIP(text);
+}
 
 export { LittleSnitchParseError } from './little-snitch-error.js';
 

@@ -14,7 +14,6 @@
  * whose prefix names a drop, or `denyPrefix`); on a plain interface the model predicts the denials — as explain.
  */
 import { networkInterfaces } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { CaptureError, createCaptureParser, type CaptureResync } from '../capture/index.js';
 import { startCaptureHelper, type CaptureHelperCommand, type CaptureHelperSpec, type CaptureHelperStatus } from '../capture/live.js';
 import type { TimeoutContext } from '../classify/explain.js';

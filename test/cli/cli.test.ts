@@ -2,7 +2,7 @@
  * The command line end to end: exit codes and one-line errors for bad input (never a stack trace), damaged files
  * keep what came before the damage, standard input equals the file, and the built binary is wired up.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -147,6 +147,29 @@ describe('the built binary', () => {
     const alert = spawnCli(['explain', '--format', 'json', '--little-snitch', '“vpn.example.com” tried to establish an incoming connection to “openvpn”.']);
     expect(alert.exitCode).toBe(0);
     expect(JSON.parse(alert.stdout).alert).toMatchObject({ remote: 'vpn.example.com', process: 'openvpn' });
+  });
+
+  it('analyzes a file without loading what only other commands need (start-up: build-bundles.mjs, issue 7)', () => {
+    // Every run pays for what the CLI loads before it starts: commander comes inside the bundle, and child_process
+    // (with net and dgram), perf_hooks and standard input's stream wait until a live capture, an alert or `-` needs them.
+    const probe = [
+      'const before = new Set(process.moduleLoadList);',
+      "const loaded = () => process.moduleLoadList.filter((m) => !before.has(m)).join(',');",
+      "const packages = () => Object.keys(require.cache).filter((f) => f.includes('node_modules')).join(' ');",
+      "process.on('exit', () => process.stderr.write(`modules: ${loaded()}\\npackages: ${packages()}\\n`));",
+      `process.argv = [process.execPath, ${JSON.stringify(join(REPO_ROOT, 'bin/udptrack.cjs'))}, 'analyze', '--format', 'json', ${JSON.stringify(OPENVPN)}];`,
+      'require(process.argv[1]);',
+    ].join('\n');
+    // Standard input from a file (a stream built on it would load readline and fs/promises); stdout is a pipe here,
+    // which loads node:net for its socket — as it does for anyone piping the output on.
+    const stdin = openSync(OPENVPN, 'r');
+    const result = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', stdio: [stdin, 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', NO_COLOR: '1' } });
+    closeSync(stdin);
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).flows.length).toBeGreaterThan(0);
+    const modules = /^modules: (.*)$/m.exec(result.stderr)![1]!.split(',');
+    for (const name of ['child_process', 'dgram', 'perf_hooks', 'readline', 'internal/fs/promises']) expect(modules, name).not.toContain(`NativeModule ${name}`);
+    expect(/^packages: (.*)$/m.exec(result.stderr)![1]).toBe('');
   });
 
   it('reads a capture from a pipe', () => {
