@@ -36,6 +36,8 @@ const BUNDLES = [
   ['dist/cli/main.js', 'dist/cli/udptrack.cjs'],
   ['dist/pipeline/simulate-worker.js', 'dist/cli/simulate-worker.cjs'],
   ['dist/pipeline/feed-worker.js', 'dist/cli/feed-worker.cjs'],
+  // The bin runs this one first: it may start the feed worker while the CLI's bundle loads (cli/prestart.ts).
+  ['dist/cli/prestart.js', 'dist/cli/prestart.cjs'],
 ];
 
 /** What commander's `require('node:child_process')` gets in the bundle (see above). */

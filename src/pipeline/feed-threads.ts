@@ -9,15 +9,10 @@ import type { DecodedPacket } from '../types.js';
 import { lookAheadLocalSide, type PacketFeedCallbacks, type PacketFeedResult } from './packet-feed.js';
 import { PacketRingReader, createPacketRingBuffer } from './packet-ring.js';
 import { captureSourceOf, startWorker, type WorkerCaptureSource } from './threads.js';
+import { FEED_WORKER_YOUNG_MB } from './worker-start.js';
 
 /** Packets replayed between two looks at the output's backpressure and the progress. */
 const TAKE_PACKETS = 4096;
-/**
- * The feed worker's young generation, MiB: it allocates next to nothing per packet (the packet goes into the
- * shared ring), yet left to itself V8 grew it to 8 MiB. 2 MiB: 10M packets (issue 7 workload) ~5 MiB less peak RSS
- * (99.4 → 94.2 MiB), no slower.
- */
-const FEED_WORKER_YOUNG_MB = 2;
 
 /** The worker's `workerData`. */
 export interface FeedWorkerData {

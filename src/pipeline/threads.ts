@@ -7,15 +7,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import { CaptureError, STDIN_FD, captureSourceName, isCaptureDescriptor, regularFileSize, type CaptureErrorCode, type CaptureSource } from '../capture/index.js';
+import { PRESTARTED_WORKER_DATA, WORKER_MIN_BYTES, claimPrestartedWorker, workerResourceLimits } from './worker-start.js';
 
-/**
- * Inputs smaller than this stay in one thread unless a caller asks: a worker costs ~60 ms to start and its own
- * warm-up, ~13 MiB, and for simulate a second decode. Alternating runs of two threads against one (issue 7
- * workloads). simulate with ten profiles: 10 MB 0.97 vs 0.76 s, 34 MB 1.22 vs 1.10 s, 95 MB 1.71 vs 1.78 s, 235 MB
- * 2.94 vs 3.45 s. analyze --format json (feed worker, the local side read while it starts): 4 MB 0.45 vs 0.38 s,
- * 136 MB 0.65 vs 0.63 s, 235 MB 0.74 vs 0.75 s, 448 MB 0.91 vs 1.01 s, 908 MB 1.37 vs 1.60 s, 2.4 GB 2.8 vs 3.5 s.
- */
-export const WORKER_MIN_BYTES = 128 * 1024 * 1024;
+export { WORKER_MIN_BYTES };
 
 /** How a caller picks a worker: its entry point (default: the built one beside this module) and the smallest input. */
 export interface WorkerChoice {
@@ -112,10 +106,14 @@ export interface WorkerHeapLimits {
   youngGenerationMb?: number;
 }
 
-/** Start the worker at `entry` with `data` (structured clone). */
+/**
+ * Start the worker at `entry` with `data` (structured clone), or hand `data` to the one the bin started ahead for it
+ * (worker-start.ts prestartWorker).
+ */
 export function startWorker<T>(entry: string, data: unknown, limits: WorkerHeapLimits = {}): RunningWorker<T> {
-  const resourceLimits = limits.youngGenerationMb === undefined ? undefined : { maxYoungGenerationSizeMb: limits.youngGenerationMb };
-  const worker = new Worker(entry, { workerData: data, resourceLimits });
+  const spare = claimPrestartedWorker(entry, limits.youngGenerationMb);
+  const worker = spare ?? new Worker(entry, { workerData: data, resourceLimits: workerResourceLimits(limits.youngGenerationMb) });
+  if (spare !== undefined) spare.postMessage(data);
   const result = new Promise<T>((resolve, reject) => {
     worker.once('message', (outcome: WorkerOutcome<T>) => {
       if (outcome.type === 'result') resolve(outcome.result);
@@ -145,7 +143,9 @@ export async function runAsWorker<D, T>(work: (data: D) => Promise<T>, transfer?
   let outcome: WorkerOutcome<T>;
   let transferList: ArrayBuffer[] = [];
   try {
-    const result = await work(workerData as D);
+    // Started ahead of its work (worker-start.ts): the work is the first message.
+    const data = workerData === PRESTARTED_WORKER_DATA ? await new Promise<D>((resolve) => port.once('message', resolve)) : (workerData as D);
+    const result = await work(data);
     outcome = { type: 'result', result };
     transferList = transfer?.(result) ?? [];
   } catch (error) {

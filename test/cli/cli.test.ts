@@ -131,15 +131,19 @@ describe('the built binary', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('loads as CommonJS bundles in ASCII, the CLI and both workers (scripts/build-bundles.mjs: start-up)', () => {
-    for (const name of ['udptrack', 'feed-worker', 'simulate-worker']) {
+  it('loads as CommonJS bundles in ASCII, the CLI, both workers and the early start (scripts/build-bundles.mjs: start-up)', () => {
+    for (const name of ['udptrack', 'feed-worker', 'simulate-worker', 'prestart']) {
       const text = readFileSync(join(REPO_ROOT, `dist/cli/${name}.cjs`), 'latin1');
       expect(text, name).toMatch(/^const __bundleUrl = require\('node:url'\)/);
       expect(text, name).not.toMatch(/^(import|export) /m);
       expect(/[^\0-\x7f]/.exec(text)?.[0], name).toBeUndefined();
     }
     // The bin runs the CLI's bundle with the code cache the build made, and this Node accepts that cache.
-    expect(readFileSync(join(REPO_ROOT, 'bin/udptrack.cjs'), 'utf8')).toMatch(/loadBundle\(.*'dist', 'cli', 'udptrack\.cjs'\)/);
+    // First, the early start of the feed worker (cli/prestart.ts), from its own small bundle.
+    const bin = readFileSync(join(REPO_ROOT, 'bin/udptrack.cjs'), 'utf8');
+    expect(bin).toMatch(/join\(__dirname, '\.\.', 'dist', 'cli'\)/);
+    expect(bin.indexOf("join(bundles, 'prestart.cjs')")).toBeGreaterThan(0);
+    expect(bin.indexOf("join(bundles, 'prestart.cjs')")).toBeLessThan(bin.indexOf("loadBundle(join(bundles, 'udptrack.cjs'))"));
     const { compileBundle } = createRequire(import.meta.url)('../../bin/load-bundle.cjs') as { compileBundle(file: string, cachedData?: Buffer): Script };
     const bundle = join(REPO_ROOT, 'dist/cli/udptrack.cjs');
     expect(compileBundle(bundle, readFileSync(`${bundle}.v8cache`)).cachedDataRejected).toBe(false);

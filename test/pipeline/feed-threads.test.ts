@@ -15,6 +15,7 @@ import { analyzeCapture } from '../../src/pipeline/analyze.js';
 import { feedPacketsInWorker } from '../../src/pipeline/feed-threads.js';
 import { feedPackets } from '../../src/pipeline/packet-feed.js';
 import { workerCaptureSource, type WorkerChoice } from '../../src/pipeline/threads.js';
+import { FEED_WORKER_YOUNG_MB, claimPrestartedWorker, prestartWorker } from '../../src/pipeline/worker-start.js';
 import type { DecodedPacket } from '../../src/types.js';
 import { MIN_CAPTURES, fixtureAndCorpusCaptures, textOrCaptureError } from '../helpers/captures.js';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -96,6 +97,25 @@ describe('the feed in a worker thread', () => {
     expect(reports).toBeGreaterThan(captures.length / 2);
     // The corpus has denied ICMP errors quoting UDP (the ring's three-unit packets) in it.
     expect(icmpErrors).toBeGreaterThan(0);
+  });
+
+  it('a worker started ahead (the bin, cli/prestart.ts) is the one the feed takes, and feeds the same', async () => {
+    const file = join(REPO_ROOT, 'fixtures/pcap/openvpn-idle.pcap');
+    const alone = await feedText(file, 1);
+    // One for another heap size is not taken; the feed's own is taken once, then there is none.
+    prestartWorker(WORKER, FEED_WORKER_YOUNG_MB + 1);
+    expect(claimPrestartedWorker(WORKER, FEED_WORKER_YOUNG_MB)).toBeUndefined();
+    const other = claimPrestartedWorker(WORKER, FEED_WORKER_YOUNG_MB + 1)!;
+    expect(other).toBeDefined();
+    await other.terminate();
+    prestartWorker(WORKER, FEED_WORKER_YOUNG_MB);
+    expect(await feedText(file, 2)).toBe(alone);
+    expect(claimPrestartedWorker(WORKER, FEED_WORKER_YOUNG_MB)).toBeUndefined();
+    // A spare that died before it was claimed is not handed out: the feed starts its own.
+    prestartWorker(join(scratch, 'no-such-worker.js'), FEED_WORKER_YOUNG_MB);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(claimPrestartedWorker(join(scratch, 'no-such-worker.js'), FEED_WORKER_YOUNG_MB)).toBeUndefined();
+    expect(await feedText(file, 2)).toBe(alone);
   });
 
   it('not a capture: the worker\'s CaptureError reaches the caller as it is', async () => {
