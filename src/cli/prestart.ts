@@ -6,9 +6,11 @@
  * A guess from the words of the command line, without the CLI's parser: a wrong guess either way costs only time
  * (an idle worker on the other core until the process exits, or a worker started at the usual moment).
  */
-import { fstatSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FEED_WORKER_YOUNG_MB, WORKER_MIN_BYTES, prestartWorker } from '../pipeline/worker-start.js';
+import { FEED_WORKER_YOUNG_MB, WORKER_MIN_BYTES, prestartWorker, regularFileBytes } from '../pipeline/worker-start.js';
+
+/** Standard input's descriptor (capture/read.ts STDIN_FD; the CLI imports nothing from capture). */
+const STDIN_FD = 0;
 
 /**
  * Whether `analyze` with these arguments (argv after the program) starts a feed worker, as cli/commands/analyze.ts
@@ -30,18 +32,9 @@ export function analyzeStartsFeedWorker(args: readonly string[], sizeOf: (arg: s
   return args.some((arg) => arg !== 'analyze' && (arg === '-' || !arg.startsWith('-')) && (sizeOf(arg) ?? -1) >= minBytes);
 }
 
-/** The size of the regular file `arg` names (`-`: standard input, when redirected from one), else undefined. */
-function regularFileBytes(arg: string): number | undefined {
-  try {
-    const stats = arg === '-' ? fstatSync(0) : statSync(arg);
-    return stats.isFile() ? stats.size : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Start the feed worker beside this bundle if the command line `args` will want one. */
 export function prestartForCommandLine(args: readonly string[]): void {
-  if (!analyzeStartsFeedWorker(args, regularFileBytes)) return;
+  // `-` is standard input: a regular file when redirected from one.
+  if (!analyzeStartsFeedWorker(args, (arg) => regularFileBytes(arg === '-' ? STDIN_FD : arg))) return;
   prestartWorker(fileURLToPath(new URL('./feed-worker.cjs', import.meta.url)), FEED_WORKER_YOUNG_MB);
 }

@@ -3,11 +3,11 @@
  * machine). Where the built worker entry points are, which inputs a worker can read by itself, and a worker's life:
  * start with plain data, one outcome message back, stop early when the caller fails.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import { CaptureError, STDIN_FD, captureSourceName, isCaptureDescriptor, regularFileSize, type CaptureErrorCode, type CaptureSource } from '../capture/index.js';
-import { PRESTARTED_WORKER_DATA, WORKER_MIN_BYTES, claimPrestartedWorker, workerResourceLimits } from './worker-start.js';
+import { PRESTARTED_WORKER_DATA, WORKER_MIN_BYTES, claimPrestartedWorker, regularFileBytes, workerResourceLimits } from './worker-start.js';
 
 export { WORKER_MIN_BYTES };
 
@@ -61,15 +61,6 @@ export function workerCaptureSource(source: CaptureSource, minBytes = WORKER_MIN
 /** What the worker passes to readCapture. */
 export function captureSourceOf(source: WorkerCaptureSource): CaptureSource {
   return source.kind === 'path' ? source.path : { fd: source.fd, name: source.name, sizeBytes: source.sizeBytes, startOffset: source.startOffset };
-}
-
-function regularFileBytes(path: string): number | undefined {
-  try {
-    const stats = statSync(path);
-    return stats.isFile() ? stats.size : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A descriptor's file offset: Linux's /proc/self/fdinfo (`pos:`); undefined elsewhere. */

@@ -7,6 +7,7 @@
  * ~130 ms beside the main thread's own start, and the replay waits for its first packets. Started from the bin, it
  * starts while the main thread loads the CLI (~40 ms) and parses the command line, instead of after.
  */
+import { fstatSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -24,6 +25,16 @@ export const WORKER_MIN_BYTES = 128 * 1024 * 1024;
  * (99.4 → 94.2 MiB), no slower.
  */
 export const FEED_WORKER_YOUNG_MB = 2;
+
+/** The size of the regular file at `path` (or open as descriptor `fd`), else undefined (not one, or unreadable). */
+export function regularFileBytes(pathOrFd: string | number): number | undefined {
+  try {
+    const stats = typeof pathOrFd === 'number' ? fstatSync(pathOrFd) : statSync(pathOrFd);
+    return stats.isFile() ? stats.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The `workerData` of a worker started ahead: its work comes as its first message (threads.ts runAsWorker). */
 export const PRESTARTED_WORKER_DATA = 'udptrack:prestarted-worker';
