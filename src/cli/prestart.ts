@@ -8,6 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { FEED_WORKER_YOUNG_MB, WORKER_MIN_BYTES, prestartWorker, regularFileBytes } from '../pipeline/worker-start.js';
+import { workerChoiceOf } from './input.js';
 
 /** Standard input's descriptor (capture/read.ts STDIN_FD; the CLI imports nothing from capture). */
 const STDIN_FD = 0;
@@ -27,8 +28,15 @@ export function analyzeStartsFeedWorker(args: readonly string[], sizeOf: (arg: s
     if (arg === '--threads') threads = args[i + 1];
     else if (arg.startsWith('--threads=')) threads = arg.slice('--threads='.length);
   }
-  if (threads === '1') return false;
-  const minBytes = threads === '2' ? 0 : WORKER_MIN_BYTES;
+  // --threads as the CLI reads it (a value it rejects starts nothing: the CLI stops at it).
+  let choice: ReturnType<typeof workerChoiceOf>;
+  try {
+    choice = workerChoiceOf(threads);
+  } catch {
+    return false;
+  }
+  if (choice === false) return false;
+  const minBytes = choice?.minBytes ?? WORKER_MIN_BYTES;
   return args.some((arg) => arg !== 'analyze' && (arg === '-' || !arg.startsWith('-')) && (sizeOf(arg) ?? -1) >= minBytes);
 }
 

@@ -18,12 +18,13 @@ const CASES: Record<string, ReadonlyArray<readonly [string, boolean]>> = {
     ['analyze small.pcap', false],
     ['analyze no-such-file.pcap', false],
   ],
-  'as --threads says: 1 never, 2 for any input': [
+  'as --threads says: 1 never, 2 for any input, a value the CLI rejects never': [
     ['analyze --threads 1 big.pcap', false],
     ['analyze --threads=1 big.pcap', false],
     ['analyze --threads 2 small.pcap', true],
     ['analyze --threads=2 small.pcap', true],
     ['analyze --threads 2 no-such-file.pcap', false],
+    ['analyze --threads 3 big.pcap', false],
   ],
   'not with --html (a timeline wants every packet in one thread), nor for other commands': [
     ['analyze --html report.html big.pcap', false],
