@@ -7,13 +7,13 @@ import type { CaptureSource } from '../capture/index.js';
 import type { TimeoutProfile } from '../flow/profiles.js';
 import type { Denial } from '../flow/table.js';
 import { JsonRecordList } from '../report/json-layout.js';
-import { writeSimulatedDenialJson, type SimulatedDenialJson } from '../report/simulate.js';
+import { PROFILE_RECORD_INDENT, writeSimulatedDenialJson, type SimulatedDenialJson } from '../report/simulate.js';
 import { replayCapture } from './replay.js';
 
 /** One variant's denials as plain data (structured clone), for VariantDenials.from. */
 export interface VariantDenialsData {
-  denied: { chunks: Uint8Array[]; length: number };
-  window: { chunks: Uint8Array[]; length: number };
+  denied: { chunks: Uint8Array[]; length: number; indent: string };
+  window: { chunks: Uint8Array[]; length: number; indent: string };
   legitimate: number;
   brokenFlows: number[];
 }
@@ -23,8 +23,8 @@ export interface VariantDenialsData {
  * lost — a 5-tuple the local side had state for (reason state-expired or purge-window) — and the flows they broke.
  */
 export class VariantDenials {
-  denied = new JsonRecordList<SimulatedDenialJson>();
-  window = new JsonRecordList<SimulatedDenialJson>();
+  denied = new JsonRecordList<SimulatedDenialJson>(PROFILE_RECORD_INDENT);
+  window = new JsonRecordList<SimulatedDenialJson>(PROFILE_RECORD_INDENT);
   legitimate = 0;
   brokenFlows = new Set<number>();
 

@@ -5,64 +5,83 @@
  * hundreds of MiB of indentation that way: issue 7).
  */
 
-import { CollectedBytes, JsonBytes } from './json-bytes.js';
+import { CollectedBytes, JsonBytes, type ByteSink } from './json-bytes.js';
+
+/** Where writeJsonDocument writes: the layout as text, record lists as the bytes they are held in. */
+export interface JsonDocumentSink extends ByteSink {
+  write(text: string): void;
+}
 
 /**
- * An array of records kept as their JSON bytes, one per line, instead of objects: simulate lists every denial of
- * every profile (200k records over ten profiles of a 1M-packet capture were ~250 MB of objects and strings, and a
- * tenth of the run in garbage collection: issue 7). writeJsonDocument lays it out like an array of records;
+ * An array of records kept as their JSON bytes instead of objects: simulate lists every denial of every profile
+ * (200k records over ten profiles of a 1M-packet capture were ~250 MB of objects and strings, and a tenth of the
+ * run in garbage collection: issue 7). writeJsonDocument lays it out like an array of records, one per line;
  * `JSON.stringify` sees the parsed records (toJSON).
+ *
+ * The records are held already joined the way the layout will write them at `indent` (a comma, a newline, the
+ * indent), so writing the list is handing its chunks over: re-joining 34 MB of simulate's denials record by record
+ * took ~85 ms of a 1M-packet run (issue 7). A list laid out at another indent is re-joined as text.
  */
 export class JsonRecordList<T> {
   private readonly sink = new CollectedBytes();
   private readonly out = new JsonBytes(this.sink, 64 * 1024);
+  /** What is held between two records. */
+  private readonly separator: string;
   /** Records held. */
   length = 0;
 
+  /** @param indent - the spaces writeJsonDocument will put before each record of this list (two per depth). */
+  constructor(readonly indent = '') {
+    this.separator = `,\n${indent}`;
+  }
+
   /** Append one record: `write` puts exactly one JSON value (no newline) into the writer. */
   add(write: (out: JsonBytes) => void): void {
-    if (this.length > 0) this.out.text('\n');
+    if (this.length > 0) this.out.text(this.separator);
     write(this.out);
     this.length++;
   }
 
-  /** The records' bytes (one record per line) and their count, to rebuild the list elsewhere (fromBytes). */
-  bytes(): { chunks: Uint8Array[]; length: number } {
+  /** The records' bytes, their count and indent, to rebuild the list elsewhere (fromBytes). */
+  bytes(): { chunks: Uint8Array[]; length: number; indent: string } {
     this.out.flush();
-    return { chunks: this.sink.chunks, length: this.length };
+    return { chunks: this.sink.chunks, length: this.length, indent: this.indent };
   }
 
   /** A list from another list's bytes() (simulate's worker thread hands its profiles' denials over this way). */
-  static fromBytes<T>(from: { chunks: readonly Uint8Array[]; length: number }): JsonRecordList<T> {
-    const list = new JsonRecordList<T>();
+  static fromBytes<T>(from: { chunks: readonly Uint8Array[]; length: number; indent: string }): JsonRecordList<T> {
+    const list = new JsonRecordList<T>(from.indent);
     list.sink.chunks.push(...from.chunks);
     list.length = from.length;
     return list;
   }
 
-  /** The records as text, joined by `separator`, in pieces. */
-  writeJoined(separator: string, write: (text: string) => void): void {
+  /**
+   * The records with `,\n` and `indent` between them: the held chunks themselves when that is how they are held
+   * (never filled again: the writer moved on to new ones, so the sink may keep them), else re-joined. The separator
+   * cannot occur inside a record: JSON escapes a newline in a string (RFC 8259 §7).
+   */
+  writeJoined(indent: string, sink: ByteSink): void {
     this.out.flush();
-    const decoder = new TextDecoder();
-    for (const chunk of this.sink.chunks) write(decoder.decode(chunk, { stream: true }).replaceAll('\n', separator));
-    const rest = decoder.decode();
-    if (rest !== '') write(rest);
+    if (indent === this.indent) {
+      for (const chunk of this.sink.chunks) sink.writeBytes(chunk);
+      return;
+    }
+    const text = Buffer.concat(this.sink.chunks).toString('utf8').replaceAll(this.separator, `,\n${indent}`);
+    sink.writeBytes(Buffer.from(text, 'utf8'));
   }
 
   /** The records as objects (library callers, JSON.stringify). */
   toJSON(): T[] {
-    let text = '';
-    this.writeJoined(',', (piece) => {
-      text += piece;
-    });
-    return JSON.parse(`[${text}]`) as T[];
+    this.out.flush();
+    return JSON.parse(`[${Buffer.concat(this.sink.chunks).toString('utf8')}]`) as T[];
   }
 }
 
-/** Write `value` as JSON through `write`, records one per line (see the module comment). */
-export function writeJsonDocument(value: unknown, write: (text: string) => void): void {
-  layout(value, '', write);
-  write('\n');
+/** Write `value` as JSON into `sink`, records one per line (see the module comment). */
+export function writeJsonDocument(value: unknown, sink: JsonDocumentSink): void {
+  layout(value, '', sink);
+  sink.write('\n');
 }
 
 function isRecordArray(value: unknown): value is object[] | JsonRecordList<unknown> {
@@ -77,7 +96,8 @@ function holdsRecords(value: unknown): boolean {
   return Object.values(value).some((v) => v !== null && typeof v === 'object' && holdsRecords(v));
 }
 
-function layout(value: unknown, indent: string, write: (text: string) => void): void {
+function layout(value: unknown, indent: string, sink: JsonDocumentSink): void {
+  const write = (text: string): void => sink.write(text);
   const inner = `${indent}  `;
   if (value instanceof JsonRecordList) {
     if (value.length === 0) {
@@ -85,7 +105,7 @@ function layout(value: unknown, indent: string, write: (text: string) => void): 
       return;
     }
     write(`[\n${inner}`);
-    value.writeJoined(`,\n${inner}`, write);
+    value.writeJoined(inner, sink);
     write(`\n${indent}]`);
     return;
   }
@@ -93,7 +113,7 @@ function layout(value: unknown, indent: string, write: (text: string) => void): 
     write('[\n');
     value.forEach((element, i) => {
       write(inner);
-      if (holdsRecords(element)) layout(element, inner, write);
+      if (holdsRecords(element)) layout(element, inner, sink);
       else write(JSON.stringify(element));
       write(i + 1 < value.length ? ',\n' : '\n');
     });
@@ -105,7 +125,7 @@ function layout(value: unknown, indent: string, write: (text: string) => void): 
     write('{\n');
     entries.forEach(([key, v], i) => {
       write(`${inner}${JSON.stringify(key)}: `);
-      layout(v, inner, write);
+      layout(v, inner, sink);
       write(i + 1 < entries.length ? ',\n' : '\n');
     });
     write(`${indent}}`);

@@ -38,6 +38,12 @@ export function writeSimulatedDenialJson(out: JsonBytes, denial: Denial): void {
   out.piece(CLOSE);
 }
 
+/**
+ * The indent writeJsonDocument gives a profile's denial records (document, `profiles`, one profile, its list: four
+ * levels of two spaces): the lists hold their records joined that way already (json-layout.ts JsonRecordList).
+ */
+export const PROFILE_RECORD_INDENT = ' '.repeat(8);
+
 /** One profile's outcome. */
 export interface SimulatedProfileJson {
   name: string;

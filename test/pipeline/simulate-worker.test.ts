@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CaptureError } from '../../src/capture/index.js';
+import { StringSink } from '../../src/cli/io.js';
 import { getProfile, parseSweep } from '../../src/flow/profiles.js';
 import { simulateCapture } from '../../src/pipeline/simulate.js';
 import { startWorker } from '../../src/pipeline/threads.js';
@@ -39,11 +40,9 @@ async function simulateText(file: string, worker: { entry: string; minBytes: num
       worker,
     });
     const { capture: _capture, ...doc } = report;
-    let text = '';
-    writeJsonDocument(doc, (piece) => {
-      text += piece;
-    });
-    return text;
+    const sink = new StringSink();
+    writeJsonDocument(doc, sink);
+    return sink.text;
   });
 }
 
@@ -91,6 +90,17 @@ describe('simulate with its worker thread', () => {
     // And the appended records are really there for a later run.
     const later = await simulateCapture(growing, { profiles, worker: false });
     expect(later.packets).toBe(2 * alone.packets);
+  });
+
+  it("writes each profile's denial list as the chunks it holds, from either thread (PROFILE_RECORD_INDENT is the layout's)", async () => {
+    const profiles = ['pf', 'linux', 'zeek', 'rfc4787'].map((name) => getProfile(name));
+    const report = await simulateCapture(join(REPO_ROOT, 'fixtures/pcap/openvpn-idle.pcap'), { profiles, worker: { entry: WORKER, minBytes: 0 } });
+    const held = report.profiles.flatMap((p) => p.denied.bytes().chunks);
+    expect(held.length).toBeGreaterThanOrEqual(profiles.length);
+    const written = new Set<Uint8Array>();
+    const { capture: _capture, ...doc } = report;
+    writeJsonDocument(doc, { write: () => undefined, writeBytes: (chunk) => written.add(chunk) !== undefined });
+    expect(held.filter((chunk) => !written.has(chunk))).toEqual([]);
   });
 
   it('a worker that fails rejects with its error; a CaptureError stays one', async () => {

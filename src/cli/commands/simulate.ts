@@ -42,7 +42,7 @@ export async function runSimulate(file: string, options: SimulateCliOptions, io:
   progress.done();
   if (options.format === 'json') {
     const { capture: _capture, ...doc } = report;
-    writeJsonDocument(doc, (text) => io.stdout.write(text));
+    writeJsonDocument(doc, io.stdout);
   } else {
     io.stdout.write(renderSimulateText(report));
   }
