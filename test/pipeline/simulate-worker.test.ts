@@ -15,6 +15,7 @@ import { StringSink } from '../../src/cli/io.js';
 import { getProfile, parseSweep } from '../../src/flow/profiles.js';
 import { simulateCapture } from '../../src/pipeline/simulate.js';
 import { startWorker } from '../../src/pipeline/threads.js';
+import { claimPrestartedWorker, prestartWorker } from '../../src/pipeline/worker-start.js';
 import { writeJsonDocument } from '../../src/report/json-layout.js';
 import { MIN_CAPTURES, fixtureAndCorpusCaptures, textOrCaptureError } from '../helpers/captures.js';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -90,6 +91,15 @@ describe('simulate with its worker thread', () => {
     // And the appended records are really there for a later run.
     const later = await simulateCapture(growing, { profiles, worker: false });
     expect(later.packets).toBe(2 * alone.packets);
+  });
+
+  it('a worker started ahead (the bin, cli/prestart.ts) is the one simulate takes, and gives the same document', async () => {
+    const file = join(REPO_ROOT, 'fixtures/pcap/openvpn-idle.pcap');
+    const alone = await simulateText(file, false);
+    prestartWorker(WORKER, undefined);
+    expect(await simulateText(file, { entry: WORKER, minBytes: 0 })).toBe(alone);
+    // Taken: nothing left to claim.
+    expect(claimPrestartedWorker(WORKER, undefined)).toBeUndefined();
   });
 
   it("writes each profile's denial list as the chunks it holds, from either thread (PROFILE_RECORD_INDENT is the layout's)", async () => {
