@@ -255,7 +255,7 @@ error stops with the line and what was expected there (exit 2).`,
     .option('--local <addr|cidr>', 'the protected host(s); default: inferred from the capture', collectNetworks)
     .option('--html <file>', 'also write an HTML report: each flow that any profile breaks, drawn under every profile stacked')
     .option('--no-progress', 'never draw the progress line on stderr')
-    .option('--threads <n>', '1 or 2: a second thread replays half of the profiles (default: 2 for an input file of 128 MiB or more, where it pays; 1 below)')
+    .option('--threads <n>', '1 or 2: a second thread replays about half of the profiles (both of the default two) (default: 2 for an input file of 128 MiB or more, where it pays; 1 below)')
     .addHelpText(
       'after',
       `

@@ -1,6 +1,6 @@
 /**
- * The worker thread of `simulate` (issue 7: both cores): replays the capture under the first half of the profiles
- * while the main thread replays the rest, and hands their denials back (simulate-denials.ts). Started by
+ * The worker thread of `simulate` (issue 7: both cores): replays the capture under the first profiles (half of all
+ * the tables, simulate.ts) while the main thread replays the rest, and hands their denials back (simulate-denials.ts). Started by
  * simulate.ts through threads.ts; never imported.
  */
 import type { TimeoutProfile } from '../flow/profiles.js';

@@ -27,7 +27,7 @@ export interface SimulateOptions {
   /** Gathers the HTML report's timelines (`--html`); its profiles are `profiles`, the tables' first indexes. */
   timeline?: TimelineCollector | undefined;
   /**
-   * The worker thread that replays the first half of the profiles (simulate-worker.ts), false for one thread.
+   * The worker thread that replays the first profiles, half of all the tables (simulate-worker.ts), false for one thread.
    * Default: the built worker, for a regular file of 128 MiB or more (threads.ts WORKER_MIN_BYTES) and no timeline.
    */
   worker?: WorkerChoice | false | undefined;
@@ -188,8 +188,8 @@ function startRemoteVariants(
   if (entry === undefined) return undefined;
   const workerSource = workerCaptureSource(source, choice?.minBytes);
   if (workerSource === undefined) return undefined;
-  // Half of all the tables each, the observer counted as this thread's: the worker no longer starts ~100 ms late (the
-  // bin starts it ahead, cli/prestart.ts), and this thread also reports progress. 1M packets, alternating runs: ten
+  // Half of all the tables each, the observer counted as this thread's: the worker usually no longer starts ~100 ms
+  // late (the bin starts it ahead, cli/prestart.ts), and this thread also reports progress. 1M packets, alternating runs: ten
   // profiles 1.96 s with five in the worker, 1.86 s with six, 1.94 s with seven; two profiles 1.14 s with one, 1.01 s
   // with both.
   const count = Math.ceil((variants.length + 1) / 2);

@@ -1,7 +1,7 @@
 /**
  * The numbers that decide whether a replay takes a second thread, and a worker started before its work is known.
  * No imports beyond Node's: the bin loads this (through cli/prestart.ts) before the CLI's bundle, to start the feed
- * worker while the rest of the CLI loads (issue 7).
+ * or simulate worker while the rest of the CLI loads (issue 7).
  *
  * Why start early: a worker thread takes ~60 ms to start here (a Node environment of its own, then its bundle) and
  * ~130 ms beside the main thread's own start, and the replay waits for its first packets. Started from the bin, it

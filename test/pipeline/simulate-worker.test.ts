@@ -1,5 +1,5 @@
 /**
- * simulate's second thread (issue 7): a worker replays the first half of the profiles while the main thread
+ * simulate's second thread (issue 7): a worker replays the first profiles (half of all tables) while the main thread
  * replays the rest. The report must not depend on it: every fixture and corpus capture gives the same document
  * with and without the worker, and a worker's failure reaches the caller as the same error (the command line with
  * both threads: test/cli/threads.test.ts). The worker runs from the build
