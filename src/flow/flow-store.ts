@@ -16,13 +16,15 @@ import type { DirectionCounters, Flow, FlowEndReason, StateEvent } from './table
 export const HISTORY_SLOTS = 3;
 
 /**
- * Growth: doubling while the store is small; past 64k flows one step of ×8. A growth copies the store into a new
- * buffer, and the old one stays resident until a full garbage collection: doubling at 131k flows (33 MB old, 33 MB
- * copied) put the peak with 240k flows alive anywhere between 145 and 163 MiB, depending on when that collection
- * came. Pages of the larger buffer that no flow reached cost nothing; small captures never get there.
+ * Growth: doubling while the store is small; past 8k flows one step of ×64 (to 512k flows, ~115 MB of address space).
+ * A growth copies the store into a new buffer, and the old one stays resident until a full garbage collection, which
+ * may come long after: doubling at 131k flows (33 MB old, 33 MB copied) put the peak with 240k flows alive anywhere
+ * between 145 and 163 MiB; one step of ×8 at 64k flows (14 MB old) still put it at 133 or 146 MiB from run to run
+ * (issue 7: ≤ 150 MiB). Past 8k flows the old store is under 2 MB. Pages of the larger buffer that no flow reached
+ * cost nothing (calloc'd, never touched); small captures never get there.
  */
-const LARGE_STORE_FLOWS = 65_536;
-const LARGE_GROWTH = 8;
+const LARGE_STORE_FLOWS = 8192;
+const LARGE_GROWTH = 64;
 
 const LOCAL_SIDES = [undefined, 'a', 'b'] as const;
 const SERVICE_BY = ['', 'port', 'payload'] as const;
