@@ -36,7 +36,7 @@ const BUNDLES = [
   ['dist/cli/main.js', 'dist/cli/udptrack.cjs'],
   ['dist/pipeline/simulate-worker.js', 'dist/cli/simulate-worker.cjs'],
   ['dist/pipeline/feed-worker.js', 'dist/cli/feed-worker.cjs'],
-  // The bin runs this one first: it may start the feed or simulate worker while the CLI's bundle loads (cli/prestart.ts).
+  // The bin runs this one first: it may start a worker while the CLI's bundle loads (cli/prestart.ts).
   ['dist/cli/prestart.js', 'dist/cli/prestart.cjs'],
 ];
 

@@ -14,7 +14,7 @@ import { workerChoiceOf } from './input.js';
 /** Standard input's descriptor (capture/read.ts STDIN_FD; the CLI imports nothing from capture). */
 const STDIN_FD = 0;
 
-/** A worker the bin can start ahead: its bundle beside this one, and its young generation (threads.ts WorkerHeapLimits). */
+/** A worker the bin can start ahead: its bundle beside this one, its young generation (threads.ts WorkerHeapLimits). */
 export interface EarlyWorker {
   bundle: 'feed-worker.cjs' | 'simulate-worker.cjs';
   youngGenerationMb: number | undefined;

@@ -6,14 +6,14 @@
 import type { CaptureSource } from '../capture/index.js';
 import type { TimeoutProfile } from '../flow/profiles.js';
 import type { Denial } from '../flow/table.js';
-import { JsonRecordList } from '../report/json-layout.js';
+import { JsonRecordList, type JsonRecordBytes } from '../report/json-layout.js';
 import { PROFILE_RECORD_INDENT, writeSimulatedDenialJson, type SimulatedDenialJson } from '../report/simulate.js';
 import { replayCapture } from './replay.js';
 
 /** One variant's denials as plain data (structured clone), for VariantDenials.from. */
 export interface VariantDenialsData {
-  denied: { chunks: Uint8Array[]; length: number; indent: string };
-  window: { chunks: Uint8Array[]; length: number; indent: string };
+  denied: JsonRecordBytes;
+  window: JsonRecordBytes;
   legitimate: number;
   brokenFlows: number[];
 }

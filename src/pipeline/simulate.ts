@@ -27,7 +27,8 @@ export interface SimulateOptions {
   /** Gathers the HTML report's timelines (`--html`); its profiles are `profiles`, the tables' first indexes. */
   timeline?: TimelineCollector | undefined;
   /**
-   * The worker thread that replays the first profiles, half of all the tables (simulate-worker.ts), false for one thread.
+   * The worker thread that replays the first profiles, half of all the tables (simulate-worker.ts); false for one
+   * thread.
    * Default: the built worker, for a regular file of 128 MiB or more (threads.ts WORKER_MIN_BYTES) and no timeline.
    */
   worker?: WorkerChoice | false | undefined;
@@ -73,8 +74,8 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
   const observer = withOverrides(getProfile('zeek'), 'inactivity=24h');
   const tuples = new Map<string, { flowId: number; key: string; firstUs: number; lastUs: number; maxGapUs: number; service: string; local: string; remote: string }>();
   // Two cores on a big input: a worker replays the first variants while this thread replays the rest, the observer,
-  // and reports progress. Each reads and decodes the file itself: decoding is a small part of a
-  // table's work (issue 7), and the tables need nothing from each other.
+  // and reports progress. Each reads and decodes the file itself: decoding is a small part of a table's work
+  // (issue 7), and the tables need nothing from each other.
   const helper = startRemoteVariants(source, variants, options);
   const here = variants.slice(helper?.count ?? 0);
   let result: Awaited<ReturnType<typeof replayCapture>>;
@@ -189,9 +190,9 @@ function startRemoteVariants(
   const workerSource = workerCaptureSource(source, choice?.minBytes);
   if (workerSource === undefined) return undefined;
   // Half of all the tables each, the observer counted as this thread's: the worker usually no longer starts ~100 ms
-  // late (the bin starts it ahead, cli/prestart.ts), and this thread also reports progress. 1M packets, alternating runs: ten
-  // profiles 1.96 s with five in the worker, 1.86 s with six, 1.94 s with seven; two profiles 1.14 s with one, 1.01 s
-  // with both.
+  // late (the bin starts it ahead, cli/prestart.ts), and this thread also reports progress. 1M packets, alternating
+  // runs: ten profiles 1.96 s with five in the worker, 1.86 s with six, 1.94 s with seven; two profiles 1.14 s with
+  // one, 1.01 s with both.
   const count = Math.ceil((variants.length + 1) / 2);
   const data: SimulateWorkerData = { source: workerSource, profiles: variants.slice(0, count).map((v) => v.profile), localNetworks: options.localNetworks?.slice() };
   return { count, readBytes: workerSource.readBytes, worker: startWorker(entry, data) };

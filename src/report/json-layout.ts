@@ -12,6 +12,15 @@ export interface JsonDocumentSink extends ByteSink {
   write(text: string): void;
 }
 
+/** A JsonRecordList as plain data (structured clone: simulate's worker thread hands its lists over this way). */
+export interface JsonRecordBytes {
+  chunks: Uint8Array[];
+  /** Records held. */
+  length: number;
+  /** The indent they are joined for. */
+  indent: string;
+}
+
 /**
  * An array of records kept as their JSON bytes instead of objects: simulate lists every denial of every profile
  * (200k records over ten profiles of a 1M-packet capture were ~250 MB of objects and strings, and a tenth of the
@@ -43,13 +52,13 @@ export class JsonRecordList<T> {
   }
 
   /** The records' bytes, their count and indent, to rebuild the list elsewhere (fromBytes). */
-  bytes(): { chunks: Uint8Array[]; length: number; indent: string } {
+  bytes(): JsonRecordBytes {
     this.out.flush();
     return { chunks: this.sink.chunks, length: this.length, indent: this.indent };
   }
 
   /** A list from another list's bytes() (simulate's worker thread hands its profiles' denials over this way). */
-  static fromBytes<T>(from: { chunks: readonly Uint8Array[]; length: number; indent: string }): JsonRecordList<T> {
+  static fromBytes<T>(from: JsonRecordBytes): JsonRecordList<T> {
     const list = new JsonRecordList<T>(from.indent);
     list.sink.chunks.push(...from.chunks);
     list.length = from.length;
