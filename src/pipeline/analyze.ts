@@ -8,6 +8,7 @@ import { timeoutsInSeconds } from '../flow/profiles.js';
 import type { Denial, Flow } from '../flow/table.js';
 import type { AnalyzeReport, LocalJson, ProfileJson } from '../report/analyze.js';
 import { buildDenialJson, buildFlowJson, type DenialJson, type FlowJson } from '../report/flows.js';
+import { damageJson } from '../report/stats.js';
 import { formatIsoFromUs } from '../report/time.js';
 import { replayCapture } from './replay.js';
 import type { WorkerChoice } from './threads.js';
@@ -90,7 +91,6 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
   trim();
   const flows = kept.map((k) => k.json);
   const table = result.tables[0]!;
-  const damage = result.capture.damage;
   return {
     file: options.file,
     stats: {
@@ -105,7 +105,7 @@ export async function analyzeCapture(source: CaptureSource, options: AnalyzeOpti
       last_ts: result.lastUs < 0 ? null : formatIsoFromUs(result.lastUs),
       span_s: result.firstUs < 0 ? 0 : (result.lastUs - result.firstUs) / 1e6,
       format: result.capture.format,
-      damage: damage === null ? null : { code: damage.code, offset: damage.offset, detail: damage.detail },
+      damage: damageJson(result.capture.damage),
     },
     local: { addresses: result.local.networks, source: result.local.source, reason: result.local.reason },
     profile: profileJson(options.profile),

@@ -9,6 +9,7 @@ import { formatAddress } from '../address.js';
 import { ProfileError, getProfile, steadyStateTimeoutUs, timeoutsInSeconds, withOverrides, type SweepSpec, type TimeoutProfile } from '../flow/profiles.js';
 import type { LocalJson } from '../report/analyze.js';
 import type { SimulateReport } from '../report/simulate.js';
+import { damageJson } from '../report/stats.js';
 import { formatIsoFromUs } from '../report/time.js';
 import { formatDurationSpec } from '../flow/duration.js';
 import { replayCapture } from './replay.js';
@@ -167,6 +168,7 @@ export async function simulateCapture(source: CaptureSource, options: SimulateOp
     udp_packets: result.udpPackets,
     first_ts: result.firstUs < 0 ? null : formatIsoFromUs(result.firstUs),
     last_ts: result.lastUs < 0 ? null : formatIsoFromUs(result.lastUs),
+    damage: damageJson(result.capture.damage),
     profiles,
     sweep: sweepReport,
     keepalive,

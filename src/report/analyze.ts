@@ -5,7 +5,7 @@
 import type { PacketStats } from '../types.js';
 import type { DenialJson, FlowJson } from './flows.js';
 import { formatEndpoint } from '../address.js';
-import { renderIgnoredLine } from './stats.js';
+import { renderDamageLine, renderIgnoredLine, type DamageJson } from './stats.js';
 import { renderKeyValues, renderTable } from './table.js';
 import { formatDurationUs } from './time.js';
 
@@ -40,7 +40,7 @@ export interface AnalyzeReport {
     last_ts: string | null;
     span_s: number;
     format: string;
-    damage: { code: string; offset: number; detail: string } | null;
+    damage: DamageJson | null;
   };
   local: LocalJson;
   profile: ProfileJson;
@@ -101,7 +101,7 @@ export function renderAnalyzeText(report: AnalyzeReport): string {
     ]);
     out.push(renderTable(['frame', 'time', 'from', 'to', 'verdict', 'reason', 'evidence'], rows, ['right', 'left', 'left', 'left', 'left', 'left', 'left']));
   }
-  if (s.damage !== null) out.push('', `Capture damaged at byte ${s.damage.offset}: ${s.damage.code} (${s.damage.detail}); everything before it was analyzed.`);
+  if (s.damage !== null) out.push('', renderDamageLine(s.damage, 'analyzed'));
   out.push('', renderIgnoredLine(s.packets));
   return out.join('\n') + '\n';
 }

@@ -8,7 +8,7 @@ import type { LocalJson } from './analyze.js';
 import { packetRefJson, writePacketRef, type PacketRefJson } from './flows.js';
 import { jsonPiece, type JsonBytes, RECORD_ROOM_BYTES } from './json-bytes.js';
 import type { JsonRecordList } from './json-layout.js';
-import { renderIgnoredLine } from './stats.js';
+import { renderDamageLine, renderIgnoredLine, type DamageJson } from './stats.js';
 import { renderKeyValues, renderTable } from './table.js';
 
 /** A denied packet as simulate lists it. */
@@ -65,6 +65,8 @@ export interface SimulateReport {
   udp_packets: number;
   first_ts: string | null;
   last_ts: string | null;
+  /** Where the capture stopped being readable (null: read to its end): everything before it was replayed. */
+  damage: DamageJson | null;
   profiles: SimulatedProfileJson[];
   sweep:
     | Array<{
@@ -135,6 +137,7 @@ export function renderSimulateText(report: SimulateReport): string {
       ),
     );
   }
+  if (report.damage !== null) out.push('', renderDamageLine(report.damage, 'replayed'));
   out.push('', renderIgnoredLine(report.stats));
   return out.join('\n') + '\n';
 }

@@ -85,6 +85,27 @@ describe('damaged captures keep what came before the damage', () => {
     const text = await runCliCaptured(['packets', cut]);
     expect(text.stdout).toMatch(/capture damaged at byte \d+: pcap-record-past-eof/);
   });
+
+  it('analyze and simulate say where the capture was damaged, and report everything before it', async () => {
+    const bytes = readFileSync(OPENVPN);
+    const cut = join(scratch, 'cut-replay.pcap');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
+    const analyzed = await runCliCaptured(['analyze', '--format', 'json', cut]);
+    expect(analyzed.exitCode).toBe(0);
+    const damage = (JSON.parse(analyzed.stdout) as { stats: { damage: unknown } }).stats.damage;
+    expect(damage).toEqual({ code: 'pcap-record-past-eof', offset: expect.any(Number), detail: expect.any(String) });
+    const simulated = await runCliCaptured(['simulate', '--format', 'json', cut]);
+    expect(simulated.exitCode).toBe(0);
+    const doc = JSON.parse(simulated.stdout) as { damage: unknown; packets: number };
+    expect(doc.damage).toEqual(damage);
+    expect(doc.packets).toBe(33);
+    const whole = JSON.parse((await runCliCaptured(['simulate', '--format', 'json', OPENVPN])).stdout) as { damage: unknown };
+    expect(whole.damage).toBeNull();
+    for (const [command, done] of [['analyze', 'analyzed'], ['simulate', 'replayed']] as const) {
+      const text = await runCliCaptured([command, cut]);
+      expect(text.stdout).toMatch(new RegExp(`Capture damaged at byte \\d+: pcap-record-past-eof \\(.+\\); everything before it was ${done}\\.`));
+    }
+  });
 });
 
 describe('standard input', () => {
