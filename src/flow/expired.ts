@@ -5,7 +5,8 @@
  * generation and be copied by every scavenge on the way: issue 7).
  */
 
-import type { FlowStore } from './flow-store.js';
+import { type FlowStore } from './flow-store.js';
+import { A_PACKETS, BYTES_PER_FLOW, B_PACKETS, EXPIRES_US, F64_PER_FLOW, FLOW_ID, IP_VERSION, KEY_A0, KEY_A1, KEY_A2, KEY_A3, KEY_B0, KEY_B1, KEY_B2, KEY_B3, KEY_HASH, LAST_US, LOCAL_SIDE, OPENER, PORT_A, PORT_B, TIMEOUT_KEY_INDEX, U16_PER_FLOW, U32_PER_FLOW } from './flow-layout.js';
 
 /** What the table remembers of a state after it expired. */
 export interface ExpiredState {
@@ -160,28 +161,28 @@ export class ExpiredStates {
     const slot = this.claimSlot();
     const w = slot * KEY_WORDS;
     const words = this.keyWords;
-    words[w] = store.keyA0[f]!;
-    words[w + 1] = store.keyA1[f]!;
-    words[w + 2] = store.keyA2[f]!;
-    words[w + 3] = store.keyA3[f]!;
-    words[w + 4] = store.keyB0[f]!;
-    words[w + 5] = store.keyB1[f]!;
-    words[w + 6] = store.keyB2[f]!;
-    words[w + 7] = store.keyB3[f]!;
-    this.ports[slot] = ((store.portA[f]! << 16) | store.portB[f]!) >>> 0;
-    this.ipVersions[slot] = store.ipVersion[f] === 6 ? 6 : 4;
-    this.hashes[slot] = store.hash[f]!;
-    this.flowIds[slot] = store.id[f]!;
-    this.lastUs[slot] = store.lastUs[f]!;
-    this.expiresUs[slot] = store.expiresUs[f]!;
+    words[w] = store.u32[f * U32_PER_FLOW + KEY_A0]!;
+    words[w + 1] = store.u32[f * U32_PER_FLOW + KEY_A1]!;
+    words[w + 2] = store.u32[f * U32_PER_FLOW + KEY_A2]!;
+    words[w + 3] = store.u32[f * U32_PER_FLOW + KEY_A3]!;
+    words[w + 4] = store.u32[f * U32_PER_FLOW + KEY_B0]!;
+    words[w + 5] = store.u32[f * U32_PER_FLOW + KEY_B1]!;
+    words[w + 6] = store.u32[f * U32_PER_FLOW + KEY_B2]!;
+    words[w + 7] = store.u32[f * U32_PER_FLOW + KEY_B3]!;
+    this.ports[slot] = ((store.u16[f * U16_PER_FLOW + PORT_A]! << 16) | store.u16[f * U16_PER_FLOW + PORT_B]!) >>> 0;
+    this.ipVersions[slot] = store.u8[f * BYTES_PER_FLOW + IP_VERSION] === 6 ? 6 : 4;
+    this.hashes[slot] = store.i32[f * U32_PER_FLOW + KEY_HASH]!;
+    this.flowIds[slot] = store.u32[f * U32_PER_FLOW + FLOW_ID]!;
+    this.lastUs[slot] = store.f64[f * F64_PER_FLOW + LAST_US]!;
+    this.expiresUs[slot] = store.f64[f * F64_PER_FLOW + EXPIRES_US]!;
     this.timeoutUs[slot] = store.timeoutUsOf(f);
-    this.timeoutKeyIndexes[slot] = store.keyNames === this.storeKeyNames ? store.timeoutKeyIndex[f]! : this.keyIndexOf(store.timeoutKeyName(f));
-    const side = store.localSide[f]!; // 0 none, 1 a, 2 b
-    const aPackets = store.aPackets[f]!;
-    const bPackets = store.bPackets[f]!;
+    this.timeoutKeyIndexes[slot] = store.keyNames === this.storeKeyNames ? store.u8[f * BYTES_PER_FLOW + TIMEOUT_KEY_INDEX]! : this.keyIndexOf(store.timeoutKeyName(f));
+    const side = store.u8[f * BYTES_PER_FLOW + LOCAL_SIDE]!; // 0 none, 1 a, 2 b
+    const aPackets = store.u32[f * U32_PER_FLOW + A_PACKETS]!;
+    const bPackets = store.u32[f * U32_PER_FLOW + B_PACKETS]!;
     this.packetsFromLocal[slot] = side === 0 ? 0 : side === 1 ? aPackets : bPackets;
     this.packetsFromRemote[slot] = side === 0 ? 0 : side === 1 ? bPackets : aPackets;
-    this.flags[slot] = side !== 0 && side - 1 === store.opener[f] ? 1 : 0;
+    this.flags[slot] = side !== 0 && side - 1 === store.u8[f * BYTES_PER_FLOW + OPENER] ? 1 : 0;
     this.indexSlot(slot);
   }
 

@@ -12,7 +12,8 @@
 import type { DecodedPacket } from '../types.js';
 import type { LocalSide } from './local.js';
 import { ExpiredStates, type ExpiredState, type FlowKeyWords } from './expired.js';
-import { FlowRecord, FlowStore, PACKET_SIDE_FIRST_A, PACKET_SIDE_LATEST_A } from './flow-store.js';
+import { FlowRecord, FlowStore } from './flow-store.js';
+import { A_IP_BYTES, A_PACKETS, A_PAYLOAD_BYTES, A_WIRE_BYTES, BYTES_PER_FLOW, B_IP_BYTES, B_PACKETS, B_PAYLOAD_BYTES, B_WIRE_BYTES, DENIED_PACKETS, EXPIRES_US, F64_PER_FLOW, FIRST_FRAME, FIRST_US, FLOW_ID, HAS_STATE, IP_VERSION, KEY_A0, KEY_A1, KEY_A2, KEY_A3, KEY_B0, KEY_B1, KEY_B2, KEY_B3, KEY_HASH, LAST_FRAME, LAST_US, LATER_SIDE_FIRST_US, LOCAL_SIDE, MAX_GAP_US, OPENER, OTHER_SIDE_LAST_US, PACKET_SIDES, PACKET_SIDE_FIRST_A, PACKET_SIDE_LATEST_A, PEER_STATE_A, PEER_STATE_B, PORT_A, PORT_B, ROLES, SEEN_REPLY, SERVICE_BY_CODE, STATE_CREATED_US, TIMEOUT_KEY_INDEX, U16_PER_FLOW, U32_PER_FLOW, WHEEL_NEXT, WHEEL_PREV, WHEEL_SEC, WINDOW_PACKETS } from './flow-layout.js';
 import { pfAdaptiveFactor, type TimeoutProfile } from './profiles.js';
 
 export type { ExpiredState } from './expired.js';
@@ -338,13 +339,13 @@ export class FlowTable {
     const s = this.store;
     const f = this.find(hash, pkt.ipVersion === 6 ? 6 : 4, pkt.srcPort, pkt.dstPort, srcIsA);
     // A known flow's role by its addresses was worked out when it was created; the capture's own direction still wins.
-    if (role === undefined) role = f >= 0 && pkt.direction === 'unknown' ? ROLE_BY_CODE[(s.roles[f]! >> (srcIsA ? 0 : 2)) & 3]! : this.roleOf(pkt);
+    if (role === undefined) role = f >= 0 && pkt.direction === 'unknown' ? ROLE_BY_CODE[(s.u8[f * BYTES_PER_FLOW + ROLES]! >> (srcIsA ? 0 : 2)) & 3]! : this.roleOf(pkt);
     obs.role = role;
-    if (f >= 0 && !loggedDenied && s.hasState[f] === 1 && tsUs < s.expiresUs[f]!) {
+    if (f >= 0 && !loggedDenied && s.u8[f * BYTES_PER_FLOW + HAS_STATE] === 1 && tsUs < s.f64[f * F64_PER_FLOW + EXPIRES_US]!) {
       // Most packets: a live state, refreshed. Every other case is observeOther's, out of line: a case first met after
       // the optimizing compiler ran (the first expiry, denial or purge-window packet) then deoptimizes only that
       // function, not this one — each recompile of the whole observe cost ~30–40 ms on a 1M-packet run (issue 7).
-      this.prevLastUs = s.lastUs[f]!;
+      this.prevLastUs = s.f64[f * F64_PER_FLOW + LAST_US]!;
       this.account(f, pkt, srcIsA, tsUs);
       this.updateState(f, srcIsA, role, tsUs);
       obs.verdict = 'pass';
@@ -359,48 +360,48 @@ export class FlowTable {
     const obs = this.last;
     const s = this.store;
     if (f >= 0) {
-      if (s.hasState[f] === 1) {
-        if (tsUs >= s.expiresUs[f]! + this.lagUs) {
+      if (s.u8[f * BYTES_PER_FLOW + HAS_STATE] === 1) {
+        if (tsUs >= s.f64[f * F64_PER_FLOW + EXPIRES_US]! + this.lagUs) {
           this.endFlow(f, 'idle-timeout');
           f = -1;
         }
-      } else if (tsUs >= s.lastUs[f]! + this.deniedHoldUs) {
+      } else if (tsUs >= s.f64[f * F64_PER_FLOW + LAST_US]! + this.deniedHoldUs) {
         this.endFlow(f, 'denied-only-idle');
         f = -1;
       }
     }
-    this.prevLastUs = f < 0 ? -1 : s.lastUs[f]!;
+    this.prevLastUs = f < 0 ? -1 : s.f64[f * F64_PER_FLOW + LAST_US]!;
     let verdict: Verdict = 'pass';
-    if (loggedDenied && f >= 0 && s.hasState[f] === 1) {
+    if (loggedDenied && f >= 0 && s.u8[f * BYTES_PER_FLOW + HAS_STATE] === 1) {
       // A denial log says the firewall dropped a packet the model still holds state for: the firewall's memory was
       // lost some other way (a flush, a reload, a restart). The dropped packet refreshes nothing. (Expired states
       // ended just above.)
       verdict = 'deny';
       this.account(f, pkt, srcIsA, tsUs);
-      s.deniedPackets[f] = s.deniedPackets[f]! + 1;
+      s.u32[f * U32_PER_FLOW + DENIED_PACKETS] = s.u32[f * U32_PER_FLOW + DENIED_PACKETS]! + 1;
       this.counts.denied++;
       this.emitDenial(pkt, f, tsUs, 'deny', 0, true);
-    } else if ((role === 'inbound' || loggedDenied) && (f < 0 || s.hasState[f] === 0)) {
+    } else if ((role === 'inbound' || loggedDenied) && (f < 0 || s.u8[f * BYTES_PER_FLOW + HAS_STATE] === 0)) {
       verdict = 'deny';
       if (f < 0) f = this.createFlow(pkt, hash, srcIsA, tsUs, false);
       this.account(f, pkt, srcIsA, tsUs);
-      s.deniedPackets[f] = s.deniedPackets[f]! + 1;
+      s.u32[f * U32_PER_FLOW + DENIED_PACKETS] = s.u32[f * U32_PER_FLOW + DENIED_PACKETS]! + 1;
       this.counts.denied++;
       this.emitDenial(pkt, f, tsUs, 'deny', 0);
     } else {
       let stateIsNew = true;
       if (f < 0) {
         f = this.createFlow(pkt, hash, srcIsA, tsUs, true);
-      } else if (s.hasState[f] === 0) {
+      } else if (s.u8[f * BYTES_PER_FLOW + HAS_STATE] === 0) {
         // A flow seen only as denied packets gains state when the local side sends (or transit traffic passes).
-        s.opener[f] = srcIsA ? OPENER_A : OPENER_B;
+        s.u8[f * BYTES_PER_FLOW + OPENER] = srcIsA ? OPENER_A : OPENER_B;
         this.startState(f, tsUs);
-      } else if (tsUs >= s.expiresUs[f]!) {
+      } else if (tsUs >= s.f64[f * F64_PER_FLOW + EXPIRES_US]!) {
         stateIsNew = false;
         verdict = 'window';
-        s.windowPackets[f] = s.windowPackets[f]! + 1;
+        s.u32[f * U32_PER_FLOW + WINDOW_PACKETS] = s.u32[f * U32_PER_FLOW + WINDOW_PACKETS]! + 1;
         this.counts.window++;
-        if (role === 'inbound') this.emitDenial(pkt, f, tsUs, 'window', tsUs - s.expiresUs[f]!);
+        if (role === 'inbound') this.emitDenial(pkt, f, tsUs, 'window', tsUs - s.f64[f * F64_PER_FLOW + EXPIRES_US]!);
       } else {
         stateIsNew = false;
       }
@@ -421,7 +422,7 @@ export class FlowTable {
     if (this.last.flow === undefined) return false;
     const s = this.store;
     const f = this.cursor.index; // last.flow is the cursor
-    return s.serviceBy[f] !== SERVICE_BY_PAYLOAD && s.aPackets[f]! + s.bPackets[f]! <= maxPackets;
+    return s.u8[f * BYTES_PER_FLOW + SERVICE_BY_CODE] !== SERVICE_BY_PAYLOAD && s.u32[f * U32_PER_FLOW + A_PACKETS]! + s.u32[f * U32_PER_FLOW + B_PACKETS]! <= maxPackets;
   }
 
   /**
@@ -446,7 +447,7 @@ export class FlowTable {
     obs.fromA = srcIsA;
     const hash = this.hashOfKey(srcIsA, sport, dport);
     let f = this.find(hash, version, sport, dport, srcIsA);
-    if (f >= 0 && this.store.hasState[f] === 1 && tsUs >= this.store.expiresUs[f]! + this.lagUs) {
+    if (f >= 0 && this.store.u8[f * BYTES_PER_FLOW + HAS_STATE] === 1 && tsUs >= this.store.f64[f * F64_PER_FLOW + EXPIRES_US]! + this.lagUs) {
       this.endFlow(f, 'idle-timeout');
       f = -1;
     }
@@ -535,7 +536,7 @@ export class FlowTable {
     if (this.finishing === undefined) {
       const alive: number[] = [];
       for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== 0) alive.push(this.slots[i]! - 1);
-      alive.sort((x, y) => s.firstUs[x]! - s.firstUs[y]! || s.id[x]! - s.id[y]!);
+      alive.sort((x, y) => s.f64[x * F64_PER_FLOW + FIRST_US]! - s.f64[y * F64_PER_FLOW + FIRST_US]! || s.u32[x * U32_PER_FLOW + FLOW_ID]! - s.u32[y * U32_PER_FLOW + FLOW_ID]!);
       this.finishing = alive;
       this.finishedUpTo = 0;
     }
@@ -544,7 +545,7 @@ export class FlowTable {
     // The wheel runs whole seconds behind packet time: what came due within the last second expired all the same.
     for (let k = this.finishedUpTo; k < stop; k++) {
       const f = alive[k]!;
-      if (this.dueUs(f) <= this.nowUs) this.endFlow(f, this.store.hasState[f] === 1 ? 'idle-timeout' : 'denied-only-idle');
+      if (this.dueUs(f) <= this.nowUs) this.endFlow(f, this.store.u8[f * BYTES_PER_FLOW + HAS_STATE] === 1 ? 'idle-timeout' : 'denied-only-idle');
       else this.endFlow(f, 'end-of-input');
     }
     this.finishedUpTo = stop;
@@ -561,13 +562,13 @@ export class FlowTable {
 
   private startState(f: number, tsUs: number): void {
     const s = this.store;
-    s.hasState[f] = 1;
-    s.stateCreatedUs[f] = tsUs;
-    s.seenReply[f] = 0;
+    s.u8[f * BYTES_PER_FLOW + HAS_STATE] = 1;
+    s.f64[f * F64_PER_FLOW + STATE_CREATED_US] = tsUs;
+    s.u8[f * BYTES_PER_FLOW + SEEN_REPLY] = 0;
     // pf: the opener becomes SINGLE, the peer NO_TRAFFIC, on udp.first (pf.c pf_test_rule → pf_create_state).
-    const openerIsA = s.opener[f] === OPENER_A;
-    s.peerStateA[f] = openerIsA ? PF_SINGLE : PF_NO_TRAFFIC;
-    s.peerStateB[f] = openerIsA ? PF_NO_TRAFFIC : PF_SINGLE;
+    const openerIsA = s.u8[f * BYTES_PER_FLOW + OPENER] === OPENER_A;
+    s.u8[f * BYTES_PER_FLOW + PEER_STATE_A] = openerIsA ? PF_SINGLE : PF_NO_TRAFFIC;
+    s.u8[f * BYTES_PER_FLOW + PEER_STATE_B] = openerIsA ? PF_NO_TRAFFIC : PF_SINGLE;
     this.setTimeout(f, this.initialKey, tsUs, 'created');
   }
 
@@ -590,16 +591,16 @@ export class FlowTable {
       case FAMILY_PF: {
         // pf.c, UDP state update: the sender rises to at least SINGLE; a SINGLE receiver becomes MULTIPLE;
         // udp.multiple only when both are MULTIPLE, else udp.single.
-        let sender = fromA ? s.peerStateA[f]! : s.peerStateB[f]!;
-        let receiver = fromA ? s.peerStateB[f]! : s.peerStateA[f]!;
+        let sender = fromA ? s.u8[f * BYTES_PER_FLOW + PEER_STATE_A]! : s.u8[f * BYTES_PER_FLOW + PEER_STATE_B]!;
+        let receiver = fromA ? s.u8[f * BYTES_PER_FLOW + PEER_STATE_B]! : s.u8[f * BYTES_PER_FLOW + PEER_STATE_A]!;
         if (sender < PF_SINGLE) sender = PF_SINGLE;
         if (receiver === PF_SINGLE) receiver = PF_MULTIPLE;
         if (fromA) {
-          s.peerStateA[f] = sender;
-          s.peerStateB[f] = receiver;
+          s.u8[f * BYTES_PER_FLOW + PEER_STATE_A] = sender;
+          s.u8[f * BYTES_PER_FLOW + PEER_STATE_B] = receiver;
         } else {
-          s.peerStateB[f] = sender;
-          s.peerStateA[f] = receiver;
+          s.u8[f * BYTES_PER_FLOW + PEER_STATE_B] = sender;
+          s.u8[f * BYTES_PER_FLOW + PEER_STATE_A] = receiver;
         }
         key = sender === PF_MULTIPLE && receiver === PF_MULTIPLE ? this.pfMultiple : this.pfSingle;
         break;
@@ -607,13 +608,13 @@ export class FlowTable {
       case FAMILY_CONNTRACK: {
         // nf_conntrack_udp_packet: replied (stream) timeout only once a reply was seen and the flow is older than
         // stream_ts (creation + 2 s); IPS_SEEN_REPLY is set after the reply itself is processed.
-        key = s.seenReply[f] === 1 && tsUs > s.stateCreatedUs[f]! + profile.streamDelayUs ? this.replied : this.unreplied;
-        if ((s.opener[f] === OPENER_A) !== fromA) s.seenReply[f] = 1;
+        key = s.u8[f * BYTES_PER_FLOW + SEEN_REPLY] === 1 && tsUs > s.f64[f * F64_PER_FLOW + STATE_CREATED_US]! + profile.streamDelayUs ? this.replied : this.unreplied;
+        if ((s.u8[f * BYTES_PER_FLOW + OPENER] === OPENER_A) !== fromA) s.u8[f * BYTES_PER_FLOW + SEEN_REPLY] = 1;
         break;
       }
       case FAMILY_TWO_STATE: {
-        const aPackets = s.aPackets[f]!;
-        const bPackets = s.bPackets[f]!;
+        const aPackets = s.u32[f * U32_PER_FLOW + A_PACKETS]!;
+        const bPackets = s.u32[f * U32_PER_FLOW + B_PACKETS]!;
         // profile.keys: [initial, established].
         key = aPackets > 0 && bPackets > 0 && aPackets + bPackets >= profile.establishAfterPackets ? 1 : 0;
         break;
@@ -631,14 +632,14 @@ export class FlowTable {
   private setTimeout(f: number, key: number, tsUs: number, event: 'created' | 'timeout-changed'): void {
     const store = this.store;
     const timeoutUs = store.timeoutUsByKeyIndex[key]!;
-    store.expiresUs[f] = tsUs + timeoutUs;
+    store.f64[f * F64_PER_FLOW + EXPIRES_US] = tsUs + timeoutUs;
     // A shorter timeout (pf udp.first 60 s → udp.single 30 s) or an earlier packet time moves the expiry before the
     // slot the flow waits in: file it again, or its expiry would be reported up to the old timeout late.
-    const wheelSec = store.wheelSec[f]!;
+    const wheelSec = store.i32[f * U32_PER_FLOW + WHEEL_SEC]!;
     if (wheelSec >= 0 && Math.floor(this.dueUs(f) / US_PER_SEC) < wheelSec) this.fileInWheel(f);
     // The timeout is derived from the key (flow-store.ts timeoutUsOf): a new key is a new timeout.
-    if (event === 'created' || key !== store.timeoutKeyIndex[f]) {
-      store.timeoutKeyIndex[f] = key;
+    if (event === 'created' || key !== store.u8[f * BYTES_PER_FLOW + TIMEOUT_KEY_INDEX]) {
+      store.u8[f * BYTES_PER_FLOW + TIMEOUT_KEY_INDEX] = key;
       store.addEvent(f, tsUs, event, key);
       if (this.events.onStateEvent !== undefined) {
         this.events.onStateEvent(this.at(f)!, { atUs: tsUs, event, timeoutKey: store.keyNames[key]!, timeoutUs });
@@ -654,30 +655,30 @@ export class FlowTable {
     const role = this.last.role;
     const f = s.allocate();
     // Everything not set here starts as the store's allocate() cleared it (no state, no counts, no service).
-    s.id[f] = this.nextId++;
-    s.ipVersion[f] = pkt.ipVersion === 6 ? 6 : 4;
-    s.portA[f] = srcIsA ? pkt.srcPort : pkt.dstPort;
-    s.portB[f] = srcIsA ? pkt.dstPort : pkt.srcPort;
+    s.u32[f * U32_PER_FLOW + FLOW_ID] = this.nextId++;
+    s.u8[f * BYTES_PER_FLOW + IP_VERSION] = pkt.ipVersion === 6 ? 6 : 4;
+    s.u16[f * U16_PER_FLOW + PORT_A] = srcIsA ? pkt.srcPort : pkt.dstPort;
+    s.u16[f * U16_PER_FLOW + PORT_B] = srcIsA ? pkt.dstPort : pkt.srcPort;
     // localSide: 0 unknown, 1 side A, 2 side B (flow-store.ts LOCAL_SIDES).
-    if (role === 'outbound' || role === 'local') s.localSide[f] = srcIsA ? 1 : 2;
-    else if (role === 'inbound') s.localSide[f] = srcIsA ? 2 : 1;
-    s.opener[f] = srcIsA ? OPENER_A : OPENER_B;
+    if (role === 'outbound' || role === 'local') s.u8[f * BYTES_PER_FLOW + LOCAL_SIDE] = srcIsA ? 1 : 2;
+    else if (role === 'inbound') s.u8[f * BYTES_PER_FLOW + LOCAL_SIDE] = srcIsA ? 2 : 1;
+    s.u8[f * BYTES_PER_FLOW + OPENER] = srcIsA ? OPENER_A : OPENER_B;
     // The creating packet is accounted next (every caller): its side sent the first and, so far, the latest packet.
-    s.packetSides[f] = srcIsA ? PACKET_SIDE_FIRST_A | PACKET_SIDE_LATEST_A : 0;
-    s.firstFrame[f] = s.lastFrame[f] = pkt.record.frame;
-    s.firstUs[f] = s.lastUs[f] = tsUs;
-    s.keyA0[f] = srcIsA ? this.s0 : this.d0;
-    s.keyA1[f] = srcIsA ? this.s1 : this.d1;
-    s.keyA2[f] = srcIsA ? this.s2 : this.d2;
-    s.keyA3[f] = srcIsA ? this.s3 : this.d3;
-    s.keyB0[f] = srcIsA ? this.d0 : this.s0;
-    s.keyB1[f] = srcIsA ? this.d1 : this.s1;
-    s.keyB2[f] = srcIsA ? this.d2 : this.s2;
-    s.keyB3[f] = srcIsA ? this.d3 : this.s3;
-    s.hash[f] = hash;
+    s.u8[f * BYTES_PER_FLOW + PACKET_SIDES] = srcIsA ? PACKET_SIDE_FIRST_A | PACKET_SIDE_LATEST_A : 0;
+    s.u32[f * U32_PER_FLOW + FIRST_FRAME] = s.u32[f * U32_PER_FLOW + LAST_FRAME] = pkt.record.frame;
+    s.f64[f * F64_PER_FLOW + FIRST_US] = s.f64[f * F64_PER_FLOW + LAST_US] = tsUs;
+    s.u32[f * U32_PER_FLOW + KEY_A0] = srcIsA ? this.s0 : this.d0;
+    s.u32[f * U32_PER_FLOW + KEY_A1] = srcIsA ? this.s1 : this.d1;
+    s.u32[f * U32_PER_FLOW + KEY_A2] = srcIsA ? this.s2 : this.d2;
+    s.u32[f * U32_PER_FLOW + KEY_A3] = srcIsA ? this.s3 : this.d3;
+    s.u32[f * U32_PER_FLOW + KEY_B0] = srcIsA ? this.d0 : this.s0;
+    s.u32[f * U32_PER_FLOW + KEY_B1] = srcIsA ? this.d1 : this.s1;
+    s.u32[f * U32_PER_FLOW + KEY_B2] = srcIsA ? this.d2 : this.s2;
+    s.u32[f * U32_PER_FLOW + KEY_B3] = srcIsA ? this.d3 : this.s3;
+    s.i32[f * U32_PER_FLOW + KEY_HASH] = hash;
     const fromSource = roleCode(this.addressRole(true));
     const fromDestination = roleCode(this.addressRole(false));
-    s.roles[f] = srcIsA ? fromSource | (fromDestination << 2) : fromDestination | (fromSource << 2);
+    s.u8[f * BYTES_PER_FLOW + ROLES] = srcIsA ? fromSource | (fromDestination << 2) : fromDestination | (fromSource << 2);
     this.insert(f, hash);
     this.counts.flowsCreated++;
     this.last.created = true;
@@ -689,35 +690,35 @@ export class FlowTable {
   private account(i: number, pkt: DecodedPacket, fromA: boolean, tsUs: number): void {
     const s = this.store;
     if (this.packetsOnly) {
-      if (fromA) s.aPackets[i] = s.aPackets[i]! + 1;
-      else s.bPackets[i] = s.bPackets[i]! + 1;
-      s.lastUs[i] = tsUs;
+      if (fromA) s.u32[i * U32_PER_FLOW + A_PACKETS] = s.u32[i * U32_PER_FLOW + A_PACKETS]! + 1;
+      else s.u32[i * U32_PER_FLOW + B_PACKETS] = s.u32[i * U32_PER_FLOW + B_PACKETS]! + 1;
+      s.f64[i * F64_PER_FLOW + LAST_US] = tsUs;
       return;
     }
     const payloadBytes = pkt.udpLenBytes >= 8 ? pkt.udpLenBytes - 8 : 0;
-    const sides = s.packetSides[i]!;
+    const sides = s.u8[i * BYTES_PER_FLOW + PACKET_SIDES]!;
     if (fromA) {
-      if (s.aPackets[i] === 0 && (sides & PACKET_SIDE_FIRST_A) === 0) s.laterSideFirstUs[i] = tsUs;
-      s.aPackets[i] = s.aPackets[i]! + 1;
-      s.aPayloadBytes[i] = s.aPayloadBytes[i]! + payloadBytes;
-      s.aIpBytes[i] = s.aIpBytes[i]! + pkt.ipLenBytes;
-      s.aWireBytes[i] = s.aWireBytes[i]! + pkt.record.origLenBytes;
+      if (s.u32[i * U32_PER_FLOW + A_PACKETS] === 0 && (sides & PACKET_SIDE_FIRST_A) === 0) s.f64[i * F64_PER_FLOW + LATER_SIDE_FIRST_US] = tsUs;
+      s.u32[i * U32_PER_FLOW + A_PACKETS] = s.u32[i * U32_PER_FLOW + A_PACKETS]! + 1;
+      s.f64[i * F64_PER_FLOW + A_PAYLOAD_BYTES] = s.f64[i * F64_PER_FLOW + A_PAYLOAD_BYTES]! + payloadBytes;
+      s.f64[i * F64_PER_FLOW + A_IP_BYTES] = s.f64[i * F64_PER_FLOW + A_IP_BYTES]! + pkt.ipLenBytes;
+      s.f64[i * F64_PER_FLOW + A_WIRE_BYTES] = s.f64[i * F64_PER_FLOW + A_WIRE_BYTES]! + pkt.record.origLenBytes;
     } else {
-      if (s.bPackets[i] === 0 && (sides & PACKET_SIDE_FIRST_A) !== 0) s.laterSideFirstUs[i] = tsUs;
-      s.bPackets[i] = s.bPackets[i]! + 1;
-      s.bPayloadBytes[i] = s.bPayloadBytes[i]! + payloadBytes;
-      s.bIpBytes[i] = s.bIpBytes[i]! + pkt.ipLenBytes;
-      s.bWireBytes[i] = s.bWireBytes[i]! + pkt.record.origLenBytes;
+      if (s.u32[i * U32_PER_FLOW + B_PACKETS] === 0 && (sides & PACKET_SIDE_FIRST_A) !== 0) s.f64[i * F64_PER_FLOW + LATER_SIDE_FIRST_US] = tsUs;
+      s.u32[i * U32_PER_FLOW + B_PACKETS] = s.u32[i * U32_PER_FLOW + B_PACKETS]! + 1;
+      s.f64[i * F64_PER_FLOW + B_PAYLOAD_BYTES] = s.f64[i * F64_PER_FLOW + B_PAYLOAD_BYTES]! + payloadBytes;
+      s.f64[i * F64_PER_FLOW + B_IP_BYTES] = s.f64[i * F64_PER_FLOW + B_IP_BYTES]! + pkt.ipLenBytes;
+      s.f64[i * F64_PER_FLOW + B_WIRE_BYTES] = s.f64[i * F64_PER_FLOW + B_WIRE_BYTES]! + pkt.record.origLenBytes;
     }
     // The side switches: the packet before this one was the other side's last so far (flow-store.ts packetSides).
     if (((sides & PACKET_SIDE_LATEST_A) !== 0) !== fromA) {
-      s.otherSideLastUs[i] = s.lastUs[i]!;
-      s.packetSides[i] = sides ^ PACKET_SIDE_LATEST_A;
+      s.f64[i * F64_PER_FLOW + OTHER_SIDE_LAST_US] = s.f64[i * F64_PER_FLOW + LAST_US]!;
+      s.u8[i * BYTES_PER_FLOW + PACKET_SIDES] = sides ^ PACKET_SIDE_LATEST_A;
     }
-    const gapUs = tsUs - s.lastUs[i]!;
-    if (gapUs > s.maxGapUs[i]!) s.maxGapUs[i] = gapUs;
-    s.lastUs[i] = tsUs;
-    s.lastFrame[i] = pkt.record.frame;
+    const gapUs = tsUs - s.f64[i * F64_PER_FLOW + LAST_US]!;
+    if (gapUs > s.f64[i * F64_PER_FLOW + MAX_GAP_US]!) s.f64[i * F64_PER_FLOW + MAX_GAP_US] = gapUs;
+    s.f64[i * F64_PER_FLOW + LAST_US] = tsUs;
+    s.u32[i * U32_PER_FLOW + LAST_FRAME] = pkt.record.frame;
   }
 
   /** End flow slot `f`: report it (onFlowEnd), remember an expired state, free the slot. */
@@ -726,20 +727,20 @@ export class FlowTable {
     const flow = this.reported;
     const store = this.store;
     flow.index = f;
-    this.remove(f, store.hash[f]!);
+    this.remove(f, store.i32[f * U32_PER_FLOW + KEY_HASH]!);
     this.unlinkFromWheel(f);
     // The end and its reason belong to the flow being reported only (flow-store.ts endingIndex).
     store.endingIndex = f;
     store.endingReason = reason;
     if (reason === 'idle-timeout') {
-      store.endingUs = store.expiresUs[f]!;
-      store.hasState[f] = 0;
-      this.events.onStateEvent?.(flow, { atUs: store.expiresUs[f]!, event: 'expired', timeoutKey: flow.timeoutKey, timeoutUs: flow.timeoutUs });
+      store.endingUs = store.f64[f * F64_PER_FLOW + EXPIRES_US]!;
+      store.u8[f * BYTES_PER_FLOW + HAS_STATE] = 0;
+      this.events.onStateEvent?.(flow, { atUs: store.f64[f * F64_PER_FLOW + EXPIRES_US]!, event: 'expired', timeoutKey: flow.timeoutKey, timeoutUs: flow.timeoutUs });
       this.recentExpired.rememberFlow(store, f);
     } else if (reason === 'denied-only-idle') {
-      store.endingUs = store.lastUs[f]! + this.deniedHoldUs;
+      store.endingUs = store.f64[f * F64_PER_FLOW + LAST_US]! + this.deniedHoldUs;
     } else {
-      store.endingUs = store.lastUs[f]!;
+      store.endingUs = store.f64[f * F64_PER_FLOW + LAST_US]!;
     }
     this.counts.flowsEnded++;
     this.counts.expiredByReason[reason] = (this.counts.expiredByReason[reason] ?? 0) + 1;
@@ -754,17 +755,17 @@ export class FlowTable {
   private keyOf(f: number, hash: number): FlowKeyWords {
     const s = this.store;
     const k = this.keyScratch;
-    k.ipVersion = s.ipVersion[f] === 6 ? 6 : 4;
-    k.portA = s.portA[f]!;
-    k.portB = s.portB[f]!;
-    k.keyA0 = s.keyA0[f]!;
-    k.keyA1 = s.keyA1[f]!;
-    k.keyA2 = s.keyA2[f]!;
-    k.keyA3 = s.keyA3[f]!;
-    k.keyB0 = s.keyB0[f]!;
-    k.keyB1 = s.keyB1[f]!;
-    k.keyB2 = s.keyB2[f]!;
-    k.keyB3 = s.keyB3[f]!;
+    k.ipVersion = s.u8[f * BYTES_PER_FLOW + IP_VERSION] === 6 ? 6 : 4;
+    k.portA = s.u16[f * U16_PER_FLOW + PORT_A]!;
+    k.portB = s.u16[f * U16_PER_FLOW + PORT_B]!;
+    k.keyA0 = s.u32[f * U32_PER_FLOW + KEY_A0]!;
+    k.keyA1 = s.u32[f * U32_PER_FLOW + KEY_A1]!;
+    k.keyA2 = s.u32[f * U32_PER_FLOW + KEY_A2]!;
+    k.keyA3 = s.u32[f * U32_PER_FLOW + KEY_A3]!;
+    k.keyB0 = s.u32[f * U32_PER_FLOW + KEY_B0]!;
+    k.keyB1 = s.u32[f * U32_PER_FLOW + KEY_B1]!;
+    k.keyB2 = s.u32[f * U32_PER_FLOW + KEY_B2]!;
+    k.keyB3 = s.u32[f * U32_PER_FLOW + KEY_B3]!;
     k.hash = hash;
     return k;
   }
@@ -776,7 +777,7 @@ export class FlowTable {
     const addrBytes = pkt.ipVersion === 6 ? 16 : 4;
     let previous: ExpiredState | undefined;
     if (verdict === 'deny' && !stateAlive) {
-      previous = this.recentExpired.lookup(this.keyOf(f, this.store.hash[f]!));
+      previous = this.recentExpired.lookup(this.keyOf(f, this.store.i32[f * U32_PER_FLOW + KEY_HASH]!));
     }
     this.events.onDenial({
       frame: pkt.record.frame,
@@ -786,7 +787,7 @@ export class FlowTable {
       srcPort: pkt.srcPort,
       dst: pkt.data.slice(pkt.dstAddrOffset, pkt.dstAddrOffset + addrBytes),
       dstPort: pkt.dstPort,
-      flowId: this.store.id[f]!,
+      flowId: this.store.u32[f * U32_PER_FLOW + FLOW_ID]!,
       verdict,
       reason: stateAlive ? 'state-alive' : verdict === 'window' ? 'purge-window' : previous !== undefined ? 'state-expired' : 'never-seen',
       lastUs: this.prevLastUs,
@@ -920,11 +921,11 @@ export class FlowTable {
       if (this.slotHashes[i] !== hash) continue;
       const f = entry - 1;
       if (
-        store.portA[f] === pa &&
-        store.portB[f] === pb &&
-        store.keyA0[f] === a0 &&
-        store.keyB0[f] === b0 &&
-        store.ipVersion[f] === version &&
+        store.u16[f * U16_PER_FLOW + PORT_A] === pa &&
+        store.u16[f * U16_PER_FLOW + PORT_B] === pb &&
+        store.u32[f * U32_PER_FLOW + KEY_A0] === a0 &&
+        store.u32[f * U32_PER_FLOW + KEY_B0] === b0 &&
+        store.u8[f * BYTES_PER_FLOW + IP_VERSION] === version &&
         (version === 4 || this.sameV6(f, srcIsA))
       ) {
         return f;
@@ -935,8 +936,8 @@ export class FlowTable {
   private sameV6(f: number, srcIsA: boolean): boolean {
     const s = this.store;
     return srcIsA
-      ? s.keyA1[f] === this.s1 && s.keyA2[f] === this.s2 && s.keyA3[f] === this.s3 && s.keyB1[f] === this.d1 && s.keyB2[f] === this.d2 && s.keyB3[f] === this.d3
-      : s.keyA1[f] === this.d1 && s.keyA2[f] === this.d2 && s.keyA3[f] === this.d3 && s.keyB1[f] === this.s1 && s.keyB2[f] === this.s2 && s.keyB3[f] === this.s3;
+      ? s.u32[f * U32_PER_FLOW + KEY_A1] === this.s1 && s.u32[f * U32_PER_FLOW + KEY_A2] === this.s2 && s.u32[f * U32_PER_FLOW + KEY_A3] === this.s3 && s.u32[f * U32_PER_FLOW + KEY_B1] === this.d1 && s.u32[f * U32_PER_FLOW + KEY_B2] === this.d2 && s.u32[f * U32_PER_FLOW + KEY_B3] === this.d3
+      : s.u32[f * U32_PER_FLOW + KEY_A1] === this.d1 && s.u32[f * U32_PER_FLOW + KEY_A2] === this.d2 && s.u32[f * U32_PER_FLOW + KEY_A3] === this.d3 && s.u32[f * U32_PER_FLOW + KEY_B1] === this.s1 && s.u32[f * U32_PER_FLOW + KEY_B2] === this.s2 && s.u32[f * U32_PER_FLOW + KEY_B3] === this.s3;
   }
 
   private insert(f: number, hash: number): void {
@@ -999,7 +1000,7 @@ export class FlowTable {
   /** When flow slot `f` is due: its state's expiry (plus pf's purge lag), or the hold of a denied-only flow. */
   private dueUs(f: number): number {
     const s = this.store;
-    return s.hasState[f] === 1 ? s.expiresUs[f]! + this.lagUs : s.lastUs[f]! + this.deniedHoldUs;
+    return s.u8[f * BYTES_PER_FLOW + HAS_STATE] === 1 ? s.f64[f * F64_PER_FLOW + EXPIRES_US]! + this.lagUs : s.f64[f * F64_PER_FLOW + LAST_US]! + this.deniedHoldUs;
   }
 
   /** File flow slot `f` at the second it comes due (the next second when that is already past). */
@@ -1011,29 +1012,29 @@ export class FlowTable {
   /** Append flow slot `f` to the list of second `slotSec` (taking it out of the list it was in). */
   private link(f: number, slotSec: number): void {
     const s = this.store;
-    if (s.wheelSec[f]! >= 0) this.unlinkFromWheel(f);
+    if (s.i32[f * U32_PER_FLOW + WHEEL_SEC]! >= 0) this.unlinkFromWheel(f);
     const index = slotSec & WHEEL_MASK;
     const tail = this.wheelTail[index]!;
-    s.wheelSec[f] = slotSec;
-    s.wheelPrev[f] = tail;
-    s.wheelNext[f] = -1;
+    s.i32[f * U32_PER_FLOW + WHEEL_SEC] = slotSec;
+    s.i32[f * U32_PER_FLOW + WHEEL_PREV] = tail;
+    s.i32[f * U32_PER_FLOW + WHEEL_NEXT] = -1;
     if (tail < 0) this.wheelHead[index] = f;
-    else s.wheelNext[tail] = f;
+    else s.i32[tail * U32_PER_FLOW + WHEEL_NEXT] = f;
     this.wheelTail[index] = f;
   }
 
   private unlinkFromWheel(f: number): void {
     const s = this.store;
-    const slotSec = s.wheelSec[f]!;
+    const slotSec = s.i32[f * U32_PER_FLOW + WHEEL_SEC]!;
     if (slotSec < 0) return;
     const index = slotSec & WHEEL_MASK;
-    const prev = s.wheelPrev[f]!;
-    const next = s.wheelNext[f]!;
+    const prev = s.i32[f * U32_PER_FLOW + WHEEL_PREV]!;
+    const next = s.i32[f * U32_PER_FLOW + WHEEL_NEXT]!;
     if (prev < 0) this.wheelHead[index] = next;
-    else s.wheelNext[prev] = next;
+    else s.i32[prev * U32_PER_FLOW + WHEEL_NEXT] = next;
     if (next < 0) this.wheelTail[index] = prev;
-    else s.wheelPrev[next] = prev;
-    s.wheelSec[f] = s.wheelPrev[f] = s.wheelNext[f] = -1;
+    else s.i32[next * U32_PER_FLOW + WHEEL_PREV] = prev;
+    s.i32[f * U32_PER_FLOW + WHEEL_SEC] = s.i32[f * U32_PER_FLOW + WHEEL_PREV] = s.i32[f * U32_PER_FLOW + WHEEL_NEXT] = -1;
   }
 
   private processSlot(slotSec: number, nowUs: number, nowSec: number): void {
@@ -1045,16 +1046,16 @@ export class FlowTable {
     this.wheelTail[index] = -1;
     const s = this.store;
     while (f >= 0) {
-      const next = s.wheelNext[f]!;
-      const filedSec = s.wheelSec[f]!;
-      s.wheelSec[f] = s.wheelPrev[f] = s.wheelNext[f] = -1;
+      const next = s.i32[f * U32_PER_FLOW + WHEEL_NEXT]!;
+      const filedSec = s.i32[f * U32_PER_FLOW + WHEEL_SEC]!;
+      s.i32[f * U32_PER_FLOW + WHEEL_SEC] = s.i32[f * U32_PER_FLOW + WHEEL_PREV] = s.i32[f * U32_PER_FLOW + WHEEL_NEXT] = -1;
       if (filedSec > slotSec) {
         // Filed a whole lap (4096 s) or more ahead in this same slot: keep it there.
         this.link(f, filedSec);
       } else {
         const due = this.dueUs(f);
         if (due <= nowUs) {
-          this.endFlow(f, s.hasState[f] === 1 ? 'idle-timeout' : 'denied-only-idle');
+          this.endFlow(f, s.u8[f * BYTES_PER_FLOW + HAS_STATE] === 1 ? 'idle-timeout' : 'denied-only-idle');
         } else {
           // Not due yet (refreshed since it was filed): re-arm at its current due second (Zeek re-arms the same way).
           const dueSec = Math.floor(due / US_PER_SEC);

@@ -4,6 +4,7 @@
  */
 import { formatAddress } from '../address.js';
 import type { FlowRecord, FlowStore } from '../flow/flow-store.js';
+import { A_IP_BYTES, A_PACKETS, A_PAYLOAD_BYTES, A_WIRE_BYTES, BYTES_PER_FLOW, B_IP_BYTES, B_PACKETS, B_PAYLOAD_BYTES, B_WIRE_BYTES, DENIED_PACKETS, EXPIRES_US, F64_PER_FLOW, FIRST_US, FLOW_ID, HISTORY_COUNT, IP_VERSION, KEY_A0, KEY_A1, KEY_A2, KEY_A3, KEY_B0, KEY_B1, KEY_B2, KEY_B3, LAST_US, LOCAL_SIDE, OPENER, PORT_A, PORT_B, SERVICE_BY_CODE, SERVICE_INDEX, TIMEOUT_KEY_INDEX, U16_PER_FLOW, U32_PER_FLOW, WINDOW_PACKETS } from '../flow/flow-layout.js';
 import type { Denial, DirectionCounters, Flow, StateEvent } from '../flow/table.js';
 import { CollectedBytes, JsonBytes, type JsonPiece, RECORD_ROOM_BYTES, jsonPiece, quoted } from './json-bytes.js';
 import { formatIsoFromUs } from './time.js';
@@ -177,7 +178,7 @@ function storePieces(s: FlowStore): StorePieces {
 /** The flow's `,"service":…,"service_by":…`. */
 function servicePiece(pieces: StorePieces, flow: FlowRecord): JsonPiece {
   const s = flow.store;
-  const at = s.serviceIndex[flow.index]! * 3 + s.serviceBy[flow.index]!;
+  const at = s.u16[flow.index * U16_PER_FLOW + SERVICE_INDEX]! * 3 + s.u8[flow.index * BYTES_PER_FLOW + SERVICE_BY_CODE]!;
   let piece = pieces.services[at];
   if (piece === undefined) {
     piece = jsonPiece(`,"service":${quoted(flow.service)},"service_by":${quoted(flow.serviceBy)}`);
@@ -193,20 +194,20 @@ function isStoreHandle(flow: Flow): flow is FlowRecord {
 /** One endpoint of flow slot `f`: side A's fields or side B's. */
 function writeEndpoint(out: JsonBytes, s: FlowStore, f: number, sideA: boolean): void {
   out.piece(K_ADDR);
-  if (s.ipVersion[f] === 4) out.ipv4String(sideA ? s.keyA0[f]! : s.keyB0[f]!);
-  else if (sideA) out.ipv6String(s.keyA0[f]!, s.keyA1[f]!, s.keyA2[f]!, s.keyA3[f]!);
-  else out.ipv6String(s.keyB0[f]!, s.keyB1[f]!, s.keyB2[f]!, s.keyB3[f]!);
+  if (s.u8[f * BYTES_PER_FLOW + IP_VERSION] === 4) out.ipv4String(sideA ? s.u32[f * U32_PER_FLOW + KEY_A0]! : s.u32[f * U32_PER_FLOW + KEY_B0]!);
+  else if (sideA) out.ipv6String(s.u32[f * U32_PER_FLOW + KEY_A0]!, s.u32[f * U32_PER_FLOW + KEY_A1]!, s.u32[f * U32_PER_FLOW + KEY_A2]!, s.u32[f * U32_PER_FLOW + KEY_A3]!);
+  else out.ipv6String(s.u32[f * U32_PER_FLOW + KEY_B0]!, s.u32[f * U32_PER_FLOW + KEY_B1]!, s.u32[f * U32_PER_FLOW + KEY_B2]!, s.u32[f * U32_PER_FLOW + KEY_B3]!);
   out.piece(K_PORT);
-  out.uint(sideA ? s.portA[f]! : s.portB[f]!);
-  const packets = sideA ? s.aPackets[f]! : s.bPackets[f]!;
+  out.uint(sideA ? s.u16[f * U16_PER_FLOW + PORT_A]! : s.u16[f * U16_PER_FLOW + PORT_B]!);
+  const packets = sideA ? s.u32[f * U32_PER_FLOW + A_PACKETS]! : s.u32[f * U32_PER_FLOW + B_PACKETS]!;
   out.piece(K_PACKETS);
   out.uint(packets);
   out.piece(K_BYTES);
-  out.uint(sideA ? s.aPayloadBytes[f]! : s.bPayloadBytes[f]!);
+  out.uint(sideA ? s.f64[f * F64_PER_FLOW + A_PAYLOAD_BYTES]! : s.f64[f * F64_PER_FLOW + B_PAYLOAD_BYTES]!);
   out.piece(K_IP_BYTES);
-  out.uint(sideA ? s.aIpBytes[f]! : s.bIpBytes[f]!);
+  out.uint(sideA ? s.f64[f * F64_PER_FLOW + A_IP_BYTES]! : s.f64[f * F64_PER_FLOW + B_IP_BYTES]!);
   out.piece(K_WIRE_BYTES);
-  out.uint(sideA ? s.aWireBytes[f]! : s.bWireBytes[f]!);
+  out.uint(sideA ? s.f64[f * F64_PER_FLOW + A_WIRE_BYTES]! : s.f64[f * F64_PER_FLOW + B_WIRE_BYTES]!);
   out.piece(K_EP_FIRST_TS);
   if (packets > 0) out.isoString(s.sideFirstUs(f, sideA));
   else out.piece(NULL);
@@ -233,13 +234,13 @@ export function writeFlowJson(out: JsonBytes, flow: Flow, head: JsonPiece = FLOW
   }
   const s = flow.store;
   const f = flow.index;
-  const firstUs = s.firstUs[f]!;
-  const lastUs = s.lastUs[f]!;
-  const openerIsA = s.opener[f] === 0;
+  const firstUs = s.f64[f * F64_PER_FLOW + FIRST_US]!;
+  const lastUs = s.f64[f * F64_PER_FLOW + LAST_US]!;
+  const openerIsA = s.u8[f * BYTES_PER_FLOW + OPENER] === 0;
   out.reserve(RECORD_ROOM_BYTES);
   out.piece(head);
   out.piece(K_ID);
-  out.uint(s.id[f]!);
+  out.uint(s.u32[f * U32_PER_FLOW + FLOW_ID]!);
   out.piece(K_FIRST_TS);
   out.isoString(firstUs);
   out.piece(K_LAST_TS);
@@ -252,31 +253,30 @@ export function writeFlowJson(out: JsonBytes, flow: Flow, head: JsonPiece = FLOW
   writeEndpoint(out, s, f, !openerIsA);
   out.piece(K_LOCAL);
   // localSide: 0 none, 1 a, 2 b; opener: 0 a, 1 b.
-  const localSide = s.localSide[f]!;
-  out.piece(localSide === 0 ? NULL : localSide - 1 === s.opener[f] ? ORIG : RESP);
+  const localSide = s.u8[f * BYTES_PER_FLOW + LOCAL_SIDE]!;
+  out.piece(localSide === 0 ? NULL : localSide - 1 === s.u8[f * BYTES_PER_FLOW + OPENER] ? ORIG : RESP);
   const pieces = storePieces(s);
   out.piece(servicePiece(pieces, flow));
   out.piece(K_DENIED);
-  out.uint(s.deniedPackets[f]!);
+  out.uint(s.u32[f * U32_PER_FLOW + DENIED_PACKETS]!);
   out.piece(K_WINDOW);
-  out.uint(s.windowPackets[f]!);
+  out.uint(s.u32[f * U32_PER_FLOW + WINDOW_PACKETS]!);
   out.piece(K_STATE);
-  const count = s.historyCount[f]!;
+  const count = s.u8[f * BYTES_PER_FLOW + HISTORY_COUNT]!;
   const keys = s.keyNames.length;
   const tails = pieces.eventTails;
   for (let k = 0; k < count; k++) {
-    const at = f * s.historySlots + k;
     if (k > 0) out.piece(COMMA);
     out.piece(K_EVENT_TS);
     out.isoString(s.historyTimeUs(f, k));
-    out.piece(tails[s.historyKind[at]! * keys + s.historyKeyIndex[at]!]!);
+    out.piece(tails[s.historyKindOf(f, k) * keys + s.historyKeyIndexOf(f, k)]!);
   }
   const endReason = flow.endReason;
   if (endReason === 'idle-timeout') {
     if (count > 0) out.piece(COMMA);
     out.piece(K_EVENT_TS);
-    out.isoString(s.expiresUs[f]!);
-    out.piece(tails[s.eventKinds.length * keys + s.timeoutKeyIndex[f]!]!);
+    out.isoString(s.f64[f * F64_PER_FLOW + EXPIRES_US]!);
+    out.piece(tails[s.eventKinds.length * keys + s.u8[f * BYTES_PER_FLOW + TIMEOUT_KEY_INDEX]!]!);
   }
   out.piece(endPiece(endReason ?? 'end-of-input'));
   const endUs = flow.endUs;
