@@ -79,7 +79,7 @@ for (const [entry, outfile] of BUNDLES) {
 }
 
 // Every constant of these modules must have been replaced by its value in every bundle that uses it (see above).
-const INLINED_LAYOUTS = ['dist/flow/flow-layout.js'];
+const INLINED_LAYOUTS = ['dist/flow/flow-layout.js', 'dist/pipeline/ring-layout.js'];
 for (const layout of INLINED_LAYOUTS) {
   const names = [...readFileSync(layout, 'utf8').matchAll(/^export const ([A-Z][A-Z0-9_]*) =/gm)].map((m) => m[1]);
   if (names.length === 0) throw new Error(`build-bundles: ${layout} exports no constants; is INLINED_LAYOUTS current?`);

@@ -43,7 +43,7 @@ const TYPE_ONLY: Record<string, readonly string[]> = {
  * numbers, so a type-only area may import it as a value; and it imports nothing, because that is what lets the CLI's
  * bundler replace each constant by its value (scripts/build-bundles.mjs INLINED_LAYOUTS, issue 7).
  */
-const LAYOUTS: readonly string[] = ['flow/flow-layout.ts'];
+const LAYOUTS: readonly string[] = ['flow/flow-layout.ts', 'pipeline/ring-layout.ts'];
 
 /**
  * Node built-ins by area, where they are restricted: the report renders strings and never touches files or the

@@ -116,3 +116,25 @@ export const HISTORY_COUNT = 213;
 /** HISTORY_SLOTS bytes each. */
 export const HISTORY_KEY_INDEX = 214;
 export const HISTORY_KIND = 217;
+
+// Codes the fields hold.
+/** PEER_STATE_A / PEER_STATE_B under pf: no traffic yet, single, multiple (pfvar.h PFUDPS_*). */
+export const PF_NO_TRAFFIC = 0;
+export const PF_SINGLE = 1;
+export const PF_MULTIPLE = 2;
+/** SERVICE_BY_CODE: 2 for a payload fingerprint (SERVICE_BY_NAMES in flow-store.ts). */
+export const SERVICE_BY_PAYLOAD = 2;
+/** OPENER: side A opened the flow, side B did. */
+export const OPENER_A = 0;
+export const OPENER_B = 1;
+
+// The flow table's own numbers (table.ts), here so that they are literals too.
+/** A timeout model's family: which state machine the table runs. */
+export const FAMILY_PF = 0;
+export const FAMILY_CONNTRACK = 1;
+export const FAMILY_TWO_STATE = 2;
+export const FAMILY_IDLE = 3;
+/** The timing wheel: 1 s a slot, ~68 minutes before a slot is revisited. */
+export const WHEEL_SLOTS = 4096;
+export const WHEEL_MASK = WHEEL_SLOTS - 1;
+export const US_PER_SEC = 1_000_000;

@@ -13,7 +13,7 @@ import type { DecodedPacket } from '../types.js';
 import type { LocalSide } from './local.js';
 import { ExpiredStates, type ExpiredState, type FlowKeyWords } from './expired.js';
 import { FlowRecord, FlowStore } from './flow-store.js';
-import { A_IP_BYTES, A_PACKETS, A_PAYLOAD_BYTES, A_WIRE_BYTES, BYTES_PER_FLOW, B_IP_BYTES, B_PACKETS, B_PAYLOAD_BYTES, B_WIRE_BYTES, DENIED_PACKETS, EXPIRES_US, F64_PER_FLOW, FIRST_FRAME, FIRST_US, FLOW_ID, HAS_STATE, IP_VERSION, KEY_A0, KEY_A1, KEY_A2, KEY_A3, KEY_B0, KEY_B1, KEY_B2, KEY_B3, KEY_HASH, LAST_FRAME, LAST_US, LATER_SIDE_FIRST_US, LOCAL_SIDE, MAX_GAP_US, OPENER, OTHER_SIDE_LAST_US, PACKET_SIDES, PACKET_SIDE_FIRST_A, PACKET_SIDE_LATEST_A, PEER_STATE_A, PEER_STATE_B, PORT_A, PORT_B, ROLES, SEEN_REPLY, SERVICE_BY_CODE, STATE_CREATED_US, TIMEOUT_KEY_INDEX, U16_PER_FLOW, U32_PER_FLOW, WHEEL_NEXT, WHEEL_PREV, WHEEL_SEC, WINDOW_PACKETS } from './flow-layout.js';
+import { A_IP_BYTES, A_PACKETS, A_PAYLOAD_BYTES, A_WIRE_BYTES, BYTES_PER_FLOW, B_IP_BYTES, B_PACKETS, B_PAYLOAD_BYTES, B_WIRE_BYTES, DENIED_PACKETS, EXPIRES_US, F64_PER_FLOW, FAMILY_CONNTRACK, FAMILY_IDLE, FAMILY_PF, FAMILY_TWO_STATE, FIRST_FRAME, FIRST_US, FLOW_ID, HAS_STATE, IP_VERSION, KEY_A0, KEY_A1, KEY_A2, KEY_A3, KEY_B0, KEY_B1, KEY_B2, KEY_B3, KEY_HASH, LAST_FRAME, LAST_US, LATER_SIDE_FIRST_US, LOCAL_SIDE, MAX_GAP_US, OPENER, OPENER_A, OPENER_B, OTHER_SIDE_LAST_US, PACKET_SIDES, PACKET_SIDE_FIRST_A, PACKET_SIDE_LATEST_A, PEER_STATE_A, PEER_STATE_B, PF_MULTIPLE, PF_NO_TRAFFIC, PF_SINGLE, PORT_A, PORT_B, ROLES, SEEN_REPLY, SERVICE_BY_CODE, SERVICE_BY_PAYLOAD, STATE_CREATED_US, TIMEOUT_KEY_INDEX, U16_PER_FLOW, U32_PER_FLOW, US_PER_SEC, WHEEL_MASK, WHEEL_NEXT, WHEEL_PREV, WHEEL_SEC, WHEEL_SLOTS, WINDOW_PACKETS } from './flow-layout.js';
 import { pfAdaptiveFactor, type TimeoutProfile } from './profiles.js';
 
 export type { ExpiredState } from './expired.js';
@@ -191,9 +191,6 @@ export interface FlowTableOptions {
   trafficCounters?: 'full' | 'packets';
 }
 
-const PF_NO_TRAFFIC = 0;
-const PF_SINGLE = 1;
-const PF_MULTIPLE = 2;
 /** Roles as the two-bit codes of flow-store.ts `roles`. */
 const ROLE_BY_CODE: readonly PacketRole[] = ['outbound', 'inbound', 'transit', 'local'];
 
@@ -201,18 +198,6 @@ function roleCode(role: PacketRole): number {
   return role === 'outbound' ? 0 : role === 'inbound' ? 1 : role === 'transit' ? 2 : 3;
 }
 
-/** flow-store.ts serviceBy: 2 for a payload fingerprint. */
-const SERVICE_BY_PAYLOAD = 2;
-/** flow-store.ts opener: 0 side A, 1 side B. */
-const OPENER_A = 0;
-const OPENER_B = 1;
-const FAMILY_PF = 0;
-const FAMILY_CONNTRACK = 1;
-const FAMILY_TWO_STATE = 2;
-const FAMILY_IDLE = 3;
-const WHEEL_SLOTS = 4096; // 1 s each: ~68 minutes before a slot is revisited
-const WHEEL_MASK = WHEEL_SLOTS - 1;
-const US_PER_SEC = 1_000_000;
 const MAX_RECENT_EXPIRED = 65_536;
 
 /** Outcome of the last `observe` call, reused (no allocation per packet). */
