@@ -4,7 +4,7 @@
  * capture (the only packets ever copied).
  */
 import { readCapture, type CaptureSource, type CaptureSummary } from '../capture/index.js';
-import { formatAddress, formatIpv4Number, isGroupAddressText } from '../address.js';
+import { formatAddress, formatIpv4Number, formatIpv6, isGroupAddressText } from '../address.js';
 import { PacketDecoder } from '../decode/packet.js';
 import { countPacket, createPacketStats } from '../decode/stats.js';
 import { LocalSide } from '../flow/local.js';
@@ -198,8 +198,9 @@ export class LocalSideVote {
   /** Packets counted so far. */
   packets = 0;
   private readonly byDirection = new Map<string, number>();
-  // Peers of each address. IPv4 stays numeric (address → address × 2^16 + port, exact below 2^53): this runs over
-  // the first 5000 packets before the code is warm, and text per packet cost ~70 ms of a 1M-packet run (issue 7).
+  // Peers of each address, never as text: this runs over the first 5000 packets before the code is warm, and text
+  // per packet cost ~70 ms of a 1M-packet run (issue 7). IPv4 is numeric (address → address × 2^16 + port, exact
+  // below 2^53); IPv6 is its eight groups as eight UTF-16 code units (ipv6Key), a peer that plus one for the port.
   private readonly peers4 = new Map<number, Set<number>>();
   private readonly peers6 = new Map<string, Set<string>>();
 
@@ -223,11 +224,12 @@ export class LocalSideVote {
         addPeer(this.peers4, dst, src * 65536 + pkt.srcPort);
       }
     } else {
-      const src = formatAddress(pkt.data, pkt.srcAddrOffset, version);
-      const dst = formatAddress(pkt.data, pkt.dstAddrOffset, version);
-      if (isUnicast(src) && isUnicast(dst)) {
-        addPeer(this.peers6, src, `${dst}.${pkt.dstPort}`);
-        addPeer(this.peers6, dst, `${src}.${pkt.srcPort}`);
+      const data = pkt.data;
+      if (isUnicast6(data, pkt.srcAddrOffset) && isUnicast6(data, pkt.dstAddrOffset)) {
+        const src = ipv6Key(data, pkt.srcAddrOffset);
+        const dst = ipv6Key(data, pkt.dstAddrOffset);
+        addPeer(this.peers6, src, dst + String.fromCharCode(pkt.dstPort));
+        addPeer(this.peers6, dst, src + String.fromCharCode(pkt.srcPort));
       }
     }
   }
@@ -242,7 +244,7 @@ export class LocalSideVote {
     const chosen: string[] = [];
     const v4 = [...this.peers4.entries()].map(([addr, set]) => [formatIpv4Number(addr), set.size] as const).sort(byPeers)[0];
     if (v4 !== undefined) chosen.push(v4[0]);
-    const v6 = [...this.peers6.entries()].map(([addr, set]) => [addr, set.size] as const).sort(byPeers).find(([, count]) => count >= 2);
+    const v6 = [...this.peers6.entries()].map(([key, set]) => [ipv6KeyText(key), set.size] as const).sort(byPeers).find(([, count]) => count >= 2);
     if (v6 !== undefined) chosen.push(v6[0]);
     if (chosen.length === 0) return new LocalSide('none', 'no unicast UDP traffic to infer it from; use --local');
     return new LocalSide('most-flows', `the address${chosen.length > 1 ? 'es' : ''} with the most UDP peers in the first ${this.packets} packets; use --local to choose`, chosen);
@@ -269,6 +271,29 @@ function ordinal(a: string, b: string): number {
 /** Not multicast (224.0.0.0/4), not the limited broadcast, not 0.0.0.0 (isUnicast's IPv4 half, on the number). */
 function isUnicast4(addr: number): boolean {
   return addr >>> 28 !== 0xe && addr !== 0xffffffff && addr !== 0;
+}
+
+/** Neither multicast (ff00::/8, RFC 4291 §2.7) nor the unspecified address `::`. */
+function isUnicast6(data: Uint8Array, offset: number): boolean {
+  if (data[offset] === 0xff) return false;
+  for (let i = 0; i < 16; i++) if (data[offset + i] !== 0) return true;
+  return false;
+}
+
+/** An IPv6 address's eight groups as eight UTF-16 code units: a Map key that costs no formatting. */
+function ipv6Key(data: Uint8Array, offset: number): string {
+  const group = (i: number): number => (data[offset + 2 * i]! << 8) | data[offset + 2 * i + 1]!;
+  return String.fromCharCode(group(0), group(1), group(2), group(3), group(4), group(5), group(6), group(7));
+}
+
+/** ipv6Key back to RFC 5952 text. */
+function ipv6KeyText(key: string): string {
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    bytes[2 * i] = key.charCodeAt(i) >> 8;
+    bytes[2 * i + 1] = key.charCodeAt(i) & 0xff;
+  }
+  return formatIpv6(bytes, 0);
 }
 
 function isUnicast(addr: string): boolean {
