@@ -20,6 +20,7 @@ import { inferLocalSide } from './replay.js';
 
 export { isLoggedDenial } from './observed.js';
 import type { TimelineCollector } from './timeline.js';
+import { damageJson, type DamageJson, type InputDamageJson } from '../report/stats.js';
 
 /** Options of explain. */
 export interface ExplainOptions {
@@ -43,6 +44,8 @@ export interface ExplainResult {
   explanations: Explanation[];
   /** Logged denials that could not be decoded to a UDP 5-tuple, by issue. */
   skipped: number;
+  /** Inputs that stopped being readable before their end (what was read before the damage was used); empty if none. */
+  damage: InputDamageJson[];
 }
 
 interface Entry {
@@ -71,10 +74,11 @@ function icmpKeyText(pkt: DecodedPacket): string {
     `${formatAddress(pkt.data, pkt.quotedSrcAddrOffset, q)}.${pkt.quotedSrcPort}>${formatAddress(pkt.data, pkt.quotedDstAddrOffset, q)}.${pkt.quotedDstPort}`;
 }
 
-async function collect(file: string, source: 'capture' | 'log', denyPrefix: string | undefined, entries: Entry[]): Promise<number> {
+/** Read `file` into `entries`; returns the logged denials skipped and where the file was damaged, if it was. */
+async function collect(file: string, source: 'capture' | 'log', denyPrefix: string | undefined, entries: Entry[]): Promise<{ skipped: number; damage: DamageJson | null }> {
   const decoder = new PacketDecoder();
   let skipped = 0;
-  await readCapture(file, (record) => {
+  const capture = await readCapture(file, (record) => {
     const pkt = decoder.decode(record);
     const icmpError = isIcmpErrorAboutUdp(pkt);
     if (!isUdp(pkt) && !icmpError) {
@@ -99,7 +103,7 @@ async function collect(file: string, source: 'capture' | 'log', denyPrefix: stri
       ipId: pkt.ipVersion === 4 ? pkt.fragmentId : -1,
     });
   });
-  return skipped;
+  return { skipped, damage: damageJson(capture.damage) };
 }
 
 /** Whether a file starts like `littlesnitch log-traffic` CSV rather than a capture (explain and rules ask). */
@@ -128,14 +132,20 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
   const logEntries: Entry[] = [];
   const captureEntries: Entry[] = [];
   let skipped = 0;
+  const damage: InputDamageJson[] = [];
   let lsRows: LittleSnitchTrafficRow[] | undefined;
   if (options.deniedFile !== undefined && sniffLittleSnitchCsv(options.deniedFile)) {
     lsRows = deniedUdpRows(parseLittleSnitchTrafficLog(readFileSync(options.deniedFile, 'utf8')));
     if (options.captureFile === undefined) return explainLittleSnitchRows(lsRows, options);
   } else if (options.deniedFile !== undefined) {
-    skipped += await collect(options.deniedFile, 'log', options.denyPrefix, logEntries);
+    const log = await collect(options.deniedFile, 'log', options.denyPrefix, logEntries);
+    skipped += log.skipped;
+    if (log.damage !== null) damage.push({ input: 'denied', file: options.deniedFile, ...log.damage });
   }
-  if (options.captureFile !== undefined) await collect(options.captureFile, 'capture', undefined, captureEntries);
+  if (options.captureFile !== undefined) {
+    const capture = await collect(options.captureFile, 'capture', undefined, captureEntries);
+    if (capture.damage !== null) damage.push({ input: 'capture', file: options.captureFile, ...capture.damage });
+  }
   const haveLog = options.deniedFile !== undefined;
   if (lsRows !== undefined) markLittleSnitchDenials(lsRows, captureEntries);
 
@@ -223,6 +233,7 @@ export async function explainInputs(options: ExplainOptions): Promise<ExplainRes
           },
     explanations,
     skipped,
+    damage,
   };
 }
 
@@ -361,5 +372,6 @@ function explainLittleSnitchRows(rows: readonly LittleSnitchTrafficRow[], option
     timeoutEstimate: undefined,
     explanations,
     skipped: 0,
+    damage: [],
   };
 }

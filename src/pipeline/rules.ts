@@ -16,6 +16,7 @@ import type { PfRuleset } from '../policy/pf-model.js';
 import type { DecodedPacket } from '../types.js';
 import { explainInputs, isLoggedDenial, sniffLittleSnitchCsv } from './explain.js';
 import { RulesInputError } from './rules-error.js';
+import type { InputDamageJson } from '../report/stats.js';
 
 export { RulesInputError } from './rules-error.js';
 
@@ -36,6 +37,8 @@ export interface RulesResult {
   records: LoggedPacket[];
   /** Log records that did not decode to an IP packet. */
   undecodable: number;
+  /** Inputs that stopped being readable before their end (explain.ts ExplainResult.damage); empty if none. */
+  damage: InputDamageJson[];
 }
 
 /** A pf.conf checked against the log. */
@@ -117,7 +120,7 @@ export async function adviseRules(options: RulesOptions): Promise<RulesResult> {
     denyPrefix: options.denyPrefix,
   });
   const advice = adviseKillSwitch(records, explained.explanations, { allowBroad: options.allowBroad });
-  return { advice, records, undecodable };
+  return { advice, records, undecodable, damage: explained.damage };
 }
 
 /** Read and parse a pf.conf; a syntax error becomes `FILE:LINE: what was expected`. */

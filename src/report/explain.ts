@@ -53,13 +53,16 @@ function endpoint(addr: string, port: number): string {
 /** Denials grouped by flow and cause, a paragraph each. */
 export function renderExplainText(
   explanations: readonly Explanation[],
-  header: { local: string; profile: string; estimate?: string | undefined },
+  header: { local: string; profile: string; estimate?: string | undefined; damage?: readonly string[] | undefined },
 ): string {
   const out: string[] = [`Local side: ${header.local}`, `Profile:    ${header.profile}`];
   if (header.estimate) out.push(`Timeout:    ${header.estimate}`);
+  // Where an input stopped being readable, last, as analyze says it (report/stats.ts renderInputDamageLine).
+  const damage = header.damage ?? [];
+  const end = (): string => (damage.length > 0 ? [...out, '', ...damage] : out).join('\n') + '\n';
   if (explanations.length === 0) {
     out.push('', 'No denied inbound UDP packets to explain.');
-    return out.join('\n') + '\n';
+    return end();
   }
   const counts = new Map<string, number>();
   for (const e of explanations) counts.set(e.cause, (counts.get(e.cause) ?? 0) + 1);
@@ -89,7 +92,7 @@ export function renderExplainText(
       else out.push(...wrap(`Also: ${more}`, '  '));
     }
   }
-  return out.join('\n') + '\n';
+  return end();
 }
 
 function wrap(text: string, indent: string, width = 110): string[] {

@@ -9,6 +9,7 @@ import type { CheckFinding, PfCheck } from '../classify/pf-check.js';
 import type { PfRuleset } from '../policy/pf-model.js';
 import { renderTable } from './table.js';
 import { formatIsoFromUs } from './time.js';
+import { renderInputDamageLine, type InputDamageJson } from './stats.js';
 
 /** Where the advice came from, for headers. */
 export interface RulesMeta {
@@ -17,6 +18,8 @@ export interface RulesMeta {
   target: 'pf' | 'nft' | 'lsrules';
   /** Log records that did not decode to an IP packet. */
   undecodable: number;
+  /** Inputs that stopped being readable before their end; empty if none. */
+  damage: readonly InputDamageJson[];
 }
 
 /** A rule set checked against the advice (what `--check` reports). */
@@ -94,6 +97,7 @@ function header(advice: KillSwitchAdvice, meta: RulesMeta, comment: string, inst
   c(interfaces.length > 0 ? `Interfaces in the log: ${interfaces.join(', ')}.` : 'The log does not name interfaces (NFLOG records carry indexes): the rules apply on every interface.');
   c(instruction);
   if (meta.undecodable > 0) c(`${plural(meta.undecodable, 'log record')} did not decode to an IP packet and ${meta.undecodable === 1 ? 'is' : 'are'} not counted.`);
+  for (const damage of meta.damage) c(renderInputDamageLine(damage, 'used'));
   const v = advice.verification;
   c(`Checked with udptrack's pf evaluator on top of "block all": the rules admit ${v.admitted} of the ${v.admittedOf} they are for and keep ${v.stillDenied} of the other ${v.stillDeniedOf} denied.`);
   for (const failure of v.failures) c(`CHECK FAILED: ${failure}`);
@@ -247,6 +251,7 @@ export function buildRulesJson(advice: KillSwitchAdvice, meta: RulesMeta, render
       failures: advice.verification.failures,
     },
     undecodable_records: meta.undecodable,
+    damage: meta.damage,
     rendered,
   };
 }
@@ -276,6 +281,7 @@ export function renderCheckText(result: CheckedRuleset, confFile: string, meta: 
   );
   const ifs = advice.interfaces.map((i) => i.name).join(', ');
   out.push(`Denial log: ${meta.deniedFile} — ${plural(check.denials.length, 'denied packet')}${ifs ? ` on ${ifs}` : ''}${check.liveTunnels.length > 0 ? ` (live tunnel: ${check.liveTunnels[0]})` : ''}`);
+  for (const damage of meta.damage) out.push(...wrap(renderInputDamageLine(damage, 'checked'), ''));
   if (check.wifiBreakers !== undefined) out.push('', ...wrap(check.wifiBreakers, ''));
   const wrong = check.denials.filter((d) => !d.asAdvised).length;
   out.push('', ...wrap(`Each denied packet under this rule set (pf: the last matching rule decides, a quick rule at once; no state is assumed, as for every logged denial). ${wrong === 0 ? 'Every verdict is what it should be.' : `${plural(wrong, 'verdict')} ${wrong === 1 ? 'is' : 'are'} not what ${wrong === 1 ? 'it' : 'they'} should be (NO).`}`, ''));
@@ -355,5 +361,6 @@ export function buildCheckJson(result: CheckedRuleset, confFile: string, meta: R
     })),
     findings: check.findings,
     assumptions: check.assumptions,
+    damage: meta.damage,
   };
 }

@@ -16,6 +16,18 @@ export function damageJson(damage: DamageJson | null): DamageJson | null {
   return damage === null ? null : { code: damage.code, offset: damage.offset, detail: damage.detail };
 }
 
+/** One input's damage, for reports that read more than one (explain, rules: a denial log and a capture). */
+export interface InputDamageJson extends DamageJson {
+  /** Which input: `denied` (--denied) or `capture` (--capture). */
+  input: 'denied' | 'capture';
+  file: string;
+}
+
+/** `FILE: Capture damaged at byte N: code (detail); everything before it was <done>.` */
+export function renderInputDamageLine(damage: InputDamageJson, done: string): string {
+  return `${damage.file}: ${renderDamageLine(damage, done)}`;
+}
+
 /** `Capture damaged at byte N: code (detail); everything before it was <done>.` */
 export function renderDamageLine(damage: DamageJson, done: string): string {
   return `Capture damaged at byte ${damage.offset}: ${damage.code} (${damage.detail}); everything before it was ${done}.`;

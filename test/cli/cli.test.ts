@@ -13,6 +13,8 @@ import { REPO_ROOT, runCliCaptured, spawnCli } from '../helpers/cli.js';
 
 const OPENVPN = join(REPO_ROOT, 'fixtures/pcap/openvpn-idle.pcap');
 const PFLOG = join(REPO_ROOT, 'fixtures/pflog/macos-sleep.pcap');
+const KILLSWITCH_LOG = join(REPO_ROOT, 'fixtures/pflog/macos-killswitch.pcap');
+const KILLSWITCH_PF_CONF = join(REPO_ROOT, 'fixtures/pf/killswitch-0.8.pf.conf');
 const scratch = mkdtempSync(join(tmpdir(), 'udptrack-cli-'));
 
 function expectOneLineError(result: { exitCode: number; stdout: string; stderr: string }, pattern: RegExp): void {
@@ -105,6 +107,39 @@ describe('damaged captures keep what came before the damage', () => {
       const text = await runCliCaptured([command, cut]);
       expect(text.stdout).toMatch(new RegExp(`Capture damaged at byte \\d+: pcap-record-past-eof \\(.+\\); everything before it was ${done}\\.`));
     }
+  });
+
+  it('explain and rules name each damaged input, and use everything before the damage', async () => {
+    const log = readFileSync(KILLSWITCH_LOG);
+    const cutLog = join(scratch, 'cut-denied.pcap');
+    writeFileSync(cutLog, log.subarray(0, log.length - 10));
+    const capture = readFileSync(OPENVPN);
+    const cutCapture = join(scratch, 'cut-capture.pcap');
+    writeFileSync(cutCapture, capture.subarray(0, capture.length - 30));
+    const damageOf = (input: string, file: string) => ({ input, file, code: 'pcap-record-past-eof', offset: expect.any(Number), detail: expect.any(String) });
+
+    const explained = await runCliCaptured(['explain', '--format', 'json', '--denied', cutLog, '--capture', cutCapture]);
+    expect(explained.exitCode).toBe(0);
+    const doc = JSON.parse(explained.stdout) as { damage: unknown; verdicts: unknown[] };
+    expect(doc.damage).toEqual([damageOf('denied', cutLog), damageOf('capture', cutCapture)]);
+    // The denials before the cut are still explained: the whole log's verdicts, at most the last record's missing.
+    const whole = JSON.parse((await runCliCaptured(['explain', '--format', 'json', '--denied', KILLSWITCH_LOG])).stdout) as { damage: unknown; verdicts: Array<{ frame: number }> };
+    expect(whole.damage).toEqual([]);
+    const fromCut = JSON.parse((await runCliCaptured(['explain', '--format', 'json', '--denied', cutLog])).stdout) as { verdicts: Array<{ frame: number }> };
+    const frames = (doc: { verdicts: Array<{ frame: number }> }): number[] => doc.verdicts.map((v) => v.frame);
+    expect(fromCut.verdicts.length).toBeGreaterThanOrEqual(Math.max(1, whole.verdicts.length - 1));
+    expect(frames(fromCut)).toEqual(frames(whole).slice(0, fromCut.verdicts.length));
+    const text = await runCliCaptured(['explain', '--capture', cutCapture]);
+    expect(text.stdout).toContain(`${cutCapture}: Capture damaged at byte `);
+    expect(text.stdout).toMatch(/; everything before it was explained\.\n$/);
+
+    const rules = await runCliCaptured(['rules', '--format', 'json', '--denied', cutLog]);
+    expect(rules.exitCode).toBe(0);
+    expect((JSON.parse(rules.stdout) as { damage: unknown }).damage).toEqual([damageOf('denied', cutLog)]);
+    expect((await runCliCaptured(['rules', '--denied', cutLog])).stdout).toMatch(/^# .*cut-denied\.pcap: Capture damaged at byte \d+: pcap-record-past-eof/m);
+    const check = await runCliCaptured(['rules', '--format', 'json', '--check', KILLSWITCH_PF_CONF, '--denied', cutLog]);
+    expect((JSON.parse(check.stdout) as { damage: unknown }).damage).toEqual([damageOf('denied', cutLog)]);
+    expect((await runCliCaptured(['rules', '--check', KILLSWITCH_PF_CONF, '--denied', cutLog])).stdout).toMatch(/everything before it was checked\./);
   });
 });
 

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { TimelineCollector, explainInputs, listVerdicts, parseLittleSnitchAlert, rankAlertCauses, resolveProfile, type ProfileChoice } from '../../pipeline/index.js';
 import { buildVerdictJson, renderExplainText } from '../../report/explain.js';
+import { renderInputDamageLine } from '../../report/stats.js';
 import { buildExplainPage, renderHtmlPage } from '../../report/html/index.js';
 import { UsageError } from '../errors.js';
 import { checkHtmlTarget, inputName, writeHtmlFile } from '../html.js';
@@ -93,6 +94,7 @@ export async function runExplain(options: ExplainCliOptions, io: CliIo): Promise
     const doc: Record<string, unknown> = { local: result.local, profile: result.profile };
     if (result.timeoutEstimate !== undefined) doc['timeout_estimate'] = result.timeoutEstimate;
     doc['verdicts'] = result.explanations.map(buildVerdictJson);
+    doc['damage'] = result.damage;
     io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     io.stdout.write(
@@ -100,6 +102,7 @@ export async function runExplain(options: ExplainCliOptions, io: CliIo): Promise
         local: `${result.local.addresses.join(', ') || '(unknown)'} — ${result.local.reason}`,
         profile: `${result.profile.name} (${Object.entries(result.profile.timeouts).filter(([k]) => !k.startsWith('adaptive') && k !== 'states').map(([k, v]) => `${k}=${v}s`).join(', ')})`,
         estimate,
+        damage: result.damage.map((d) => renderInputDamageLine(d, 'explained')),
       }),
     );
   }

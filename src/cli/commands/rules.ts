@@ -37,13 +37,13 @@ export async function runRules(options: RulesCliOptions, io: CliIo, targetGiven:
   };
   if (options.check !== undefined) {
     const result = await checkRules(options.check, common);
-    const meta: RulesMeta = { deniedFile: options.denied, captureFile: options.capture, target: 'pf', undecodable: result.undecodable };
+    const meta: RulesMeta = { deniedFile: options.denied, captureFile: options.capture, target: 'pf', undecodable: result.undecodable, damage: result.damage };
     const checked = { ruleset: result.ruleset, check: result.check, advice: result.advice };
     io.stdout.write(options.format === 'json' ? `${JSON.stringify(buildCheckJson(checked, options.check, meta), null, 2)}\n` : renderCheckText(checked, options.check, meta));
     return;
   }
   const result = await adviseRules({ ...common, allowBroad: options.allowBroad === true });
-  const meta: RulesMeta = { deniedFile: options.denied, captureFile: options.capture, target: options.target, undecodable: result.undecodable };
+  const meta: RulesMeta = { deniedFile: options.denied, captureFile: options.capture, target: options.target, undecodable: result.undecodable, damage: result.damage };
   const rendered =
     options.target === 'nft' ? renderRulesNft(result.advice, meta) : options.target === 'lsrules' ? renderRulesLsrules(result.advice, meta) : renderRulesPf(result.advice, meta);
   io.stdout.write(options.format === 'json' ? `${JSON.stringify(buildRulesJson(result.advice, meta, rendered), null, 2)}\n` : rendered);
