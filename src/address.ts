@@ -56,12 +56,16 @@ export function formatEndpoint(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
+const IPV6_MULTICAST_TEXT = /^ff[0-9a-f]{2}:/;
+
 /**
  * Whether an address in text form is a group destination: IPv4 multicast (224.0.0.0/4), the limited broadcast, or
  * IPv6 multicast (ff00::/8). Such packets reach a host without being addressed to it.
  */
 export function isGroupAddressText(addr: string): boolean {
-  if (addr.includes(':')) return addr.startsWith('ff');
+  // RFC 5952 text has no leading zeros, so ff00::/8 is a first group of four digits starting "ff": "ff::1" is
+  // 00ff::1 and "ff0::1" 0ff0::1, neither of them multicast.
+  if (addr.includes(':')) return IPV6_MULTICAST_TEXT.test(addr);
   const first = Number(addr.split('.')[0]);
   return (first >= 224 && first <= 239) || addr === '255.255.255.255';
 }

@@ -247,7 +247,7 @@ export function explainDenial(p: ObservedPacket, facts: DenialFacts, timeouts: T
   ruledOut.push({ cause: 'dhcp', why: `ports ${p.remotePort}/${p.localPort} are not DHCP's` });
 
   // 2. LAN multicast and broadcast: never part of a state the host opened.
-  if (p.multicast || p.remoteAddr.startsWith('fe80:') && p.localAddr.startsWith('ff')) {
+  if (p.multicast) {
     return done('link-local-multicast', 0.95, [
       `Sent to the group/broadcast address ${p.localAddr}${p.service ? ` (${p.service})` : ''} by ${p.remoteAddr}; replies to multicast come from other hosts' unicast addresses, so no outbound state can match them.`,
     ]);

@@ -13,7 +13,6 @@
 import type { DirectionCounters, Flow, FlowEndReason, StateEvent } from './table.js';
 import { HISTORY_SLOTS, PACKET_SIDE_FIRST_A, PACKET_SIDE_LATEST_A, BYTES_PER_FLOW, F64_PER_FLOW, U32_PER_FLOW, U16_PER_FLOW, FIRST_US, LAST_US, EXPIRES_US, STATE_CREATED_US, MAX_GAP_US, A_PAYLOAD_BYTES, A_IP_BYTES, A_WIRE_BYTES, B_PAYLOAD_BYTES, B_IP_BYTES, B_WIRE_BYTES, LATER_SIDE_FIRST_US, OTHER_SIDE_LAST_US, HISTORY_AT_US, FIRST_FRAME, LAST_FRAME, FLOW_ID, DENIED_PACKETS, WINDOW_PACKETS, KEY_A0, KEY_A1, KEY_A2, KEY_A3, KEY_B0, KEY_B1, KEY_B2, KEY_B3, A_PACKETS, B_PACKETS, KEY_HASH, WHEEL_SEC, WHEEL_NEXT, WHEEL_PREV, PORT_A, PORT_B, SERVICE_INDEX, PEER_STATE_A, PEER_STATE_B, PACKET_SIDES, IP_VERSION, LOCAL_SIDE, OPENER, HAS_STATE, SEEN_REPLY, SERVICE_BY_CODE, TIMEOUT_KEY_INDEX, HISTORY_COUNT, HISTORY_KEY_INDEX, HISTORY_KIND } from './flow-layout.js';
 
-
 /**
  * Growth: doubling while the store is small; past 8k flows one step of ×64 (to 512k flows, ~115 MB of address space).
  * A growth copies the store into a new buffer, and the old one stays resident until a full garbage collection, which
@@ -28,11 +27,12 @@ const LARGE_GROWTH = 64;
 /** timeoutKeyIndex of a flow without state. */
 const NO_TIMEOUT_KEY = 255;
 
-/** The arrays, a free list of slots, and the names behind the small indexes (timeout keys, services). */
+/** What the record's small codes mean: LOCAL_SIDE, SERVICE_BY_CODE, HISTORY_KIND. */
 const LOCAL_SIDES = [undefined, 'a', 'b'] as const;
 const SERVICE_BY_NAMES = ['', 'port', 'payload'] as const;
 const EVENT_KINDS = ['created', 'timeout-changed'] as const;
 
+/** The flows' records, a free list of slots, and the names behind the small indexes (timeout keys, services). */
 export class FlowStore {
   capacity: number;
   /** The flows' records (BYTES_PER_FLOW each) through each view the fields need; replaced whole by a growth. */
@@ -133,7 +133,7 @@ export class FlowStore {
     if (k > 0) this.f64[index * F64_PER_FLOW + HISTORY_AT_US + k - 1] = atUs;
     this.u8[b + HISTORY_KEY_INDEX + k] = keyIndex;
     this.u8[b + HISTORY_KIND + k] = kind === 'created' ? 0 : 1;
-    if (count < HISTORY_SLOTS) this.u8[index * BYTES_PER_FLOW + HISTORY_COUNT] = count + 1;
+    if (count < HISTORY_SLOTS) this.u8[b + HISTORY_COUNT] = count + 1;
   }
 
   /** The state changes of a flow as report objects, its expiry last when it timed out (allocates: reports only). */

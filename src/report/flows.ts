@@ -254,7 +254,7 @@ export function writeFlowJson(out: JsonBytes, flow: Flow, head: JsonPiece = FLOW
   out.piece(K_LOCAL);
   // localSide: 0 none, 1 a, 2 b; opener: 0 a, 1 b.
   const localSide = s.u8[f * BYTES_PER_FLOW + LOCAL_SIDE]!;
-  out.piece(localSide === 0 ? NULL : localSide - 1 === s.u8[f * BYTES_PER_FLOW + OPENER] ? ORIG : RESP);
+  out.piece(localSide === 0 ? NULL : (localSide === 1) === openerIsA ? ORIG : RESP);
   const pieces = storePieces(s);
   out.piece(servicePiece(pieces, flow));
   out.piece(K_DENIED);

@@ -75,10 +75,16 @@ describe('bad input: one line on stderr, exit 2', () => {
 });
 
 describe('damaged captures keep what came before the damage', () => {
+  /** A copy of `file` in the scratch folder as `name`, its last `dropBytes` bytes cut off (the last record cut short). */
+  const cutCopy = (file: string, name: string, dropBytes: number): string => {
+    const bytes = readFileSync(file);
+    const cut = join(scratch, name);
+    writeFileSync(cut, bytes.subarray(0, bytes.length - dropBytes));
+    return cut;
+  };
+
   it('a record cut part-way: earlier packets are reported, exit 0', async () => {
-    const bytes = readFileSync(OPENVPN);
-    const cut = join(scratch, 'cut.pcap');
-    writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
+    const cut = cutCopy(OPENVPN, 'cut.pcap', 30);
     const result = await runCliCaptured(['packets', '--format', 'json', cut]);
     expect(result.exitCode).toBe(0);
     const frames = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { frame: number });
@@ -89,9 +95,7 @@ describe('damaged captures keep what came before the damage', () => {
   });
 
   it('analyze and simulate say where the capture was damaged, and report everything before it', async () => {
-    const bytes = readFileSync(OPENVPN);
-    const cut = join(scratch, 'cut-replay.pcap');
-    writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
+    const cut = cutCopy(OPENVPN, 'cut-replay.pcap', 30);
     const analyzed = await runCliCaptured(['analyze', '--format', 'json', cut]);
     expect(analyzed.exitCode).toBe(0);
     const damage = (JSON.parse(analyzed.stdout) as { stats: { damage: unknown } }).stats.damage;
@@ -110,12 +114,8 @@ describe('damaged captures keep what came before the damage', () => {
   });
 
   it('explain and rules name each damaged input, and use everything before the damage', async () => {
-    const log = readFileSync(KILLSWITCH_LOG);
-    const cutLog = join(scratch, 'cut-denied.pcap');
-    writeFileSync(cutLog, log.subarray(0, log.length - 10));
-    const capture = readFileSync(OPENVPN);
-    const cutCapture = join(scratch, 'cut-capture.pcap');
-    writeFileSync(cutCapture, capture.subarray(0, capture.length - 30));
+    const cutLog = cutCopy(KILLSWITCH_LOG, 'cut-denied.pcap', 10);
+    const cutCapture = cutCopy(OPENVPN, 'cut-capture.pcap', 30);
     const damageOf = (input: string, file: string) => ({ input, file, code: 'pcap-record-past-eof', offset: expect.any(Number), detail: expect.any(String) });
 
     const explained = await runCliCaptured(['explain', '--format', 'json', '--denied', cutLog, '--capture', cutCapture]);

@@ -3,7 +3,7 @@
  * written), each with a truncation sweep: every prefix decodes without throwing and reports `truncated`.
  */
 import { describe, expect, it } from 'vitest';
-import { formatIpv6, formatIpv4 } from '../../../src/address.js';
+import { formatIpv6, formatIpv4, isGroupAddressText } from '../../../src/address.js';
 import { createCaptureRecord, createDecodedPacket, resetDecodedPacket, type MutableDecodedPacket } from '../../../src/decode/decoded-packet.js';
 import { FragmentAttributor } from '../../../src/decode/fragments.js';
 import { decodeIpv4 } from '../../../src/decode/net/ipv4.js';
@@ -212,5 +212,18 @@ describe('RFC 5952 address text', () => {
     ['0:0:0:0:0:ffff:c000:0201', '::ffff:192.0.2.1'],
   ])('%s → %s', (input, expected) => {
     expect(formatIpv6(addressBytes(input), 0)).toBe(expected);
+  });
+});
+
+describe('group addresses in text', () => {
+  it('IPv6 multicast is ff00::/8: a first group of four digits starting ff, not a shorter one', () => {
+    for (const addr of ['ff02::fb', 'ff02::1:2', 'ff05::c', 'ffff::1']) expect(isGroupAddressText(addr), addr).toBe(true);
+    // 00ff::1, 0ff0::1, 0fff::: RFC 5952 drops leading zeros, so their text starts "ff" too.
+    for (const addr of ['ff::1', 'ff0::1', 'fff::', 'fe80::1', '2001:db8::ff', '::ffff:224.0.0.1']) expect(isGroupAddressText(addr), addr).toBe(false);
+  });
+
+  it('IPv4: 224.0.0.0/4 and the limited broadcast', () => {
+    for (const addr of ['224.0.0.251', '239.255.255.250', '255.255.255.255']) expect(isGroupAddressText(addr), addr).toBe(true);
+    for (const addr of ['223.255.255.255', '240.0.0.1', '192.168.1.255']) expect(isGroupAddressText(addr), addr).toBe(false);
   });
 });
