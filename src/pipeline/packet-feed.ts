@@ -4,7 +4,7 @@
  * capture (the only packets ever copied).
  */
 import { readCapture, type CaptureSource, type CaptureSummary } from '../capture/index.js';
-import { formatAddress, formatIpv4Number, formatIpv6, isGroupAddressText } from '../address.js';
+import { formatAddress, formatIpv4Number, formatIpv6 } from '../address.js';
 import { PacketDecoder } from '../decode/packet.js';
 import { countPacket, createPacketStats } from '../decode/stats.js';
 import { LocalSide } from '../flow/local.js';
@@ -209,11 +209,12 @@ export class LocalSideVote {
     if (pkt.ipVersion === 0 || pkt.srcAddrOffset < 0) return;
     const version = pkt.ipVersion;
     if (pkt.direction === 'in' || pkt.direction === 'out') {
-      const src = formatAddress(pkt.data, pkt.srcAddrOffset, version);
-      const dst = formatAddress(pkt.data, pkt.dstAddrOffset, version);
-      const byDirection = this.byDirection;
-      if (pkt.direction === 'in' && isUnicast(dst)) byDirection.set(dst, (byDirection.get(dst) ?? 0) + 1);
-      else if (pkt.direction === 'out' && isUnicast(src)) byDirection.set(src, (byDirection.get(src) ?? 0) + 1);
+      // The local end: the destination of an inbound packet, the source of an outbound one; as text only if counted.
+      const offset = pkt.direction === 'in' ? pkt.dstAddrOffset : pkt.srcAddrOffset;
+      if (isUnicastAt(pkt.data, offset, version)) {
+        const local = formatAddress(pkt.data, offset, version);
+        this.byDirection.set(local, (this.byDirection.get(local) ?? 0) + 1);
+      }
     }
     if (!pkt.hasUdp) return;
     if (version === 4) {
@@ -268,7 +269,7 @@ function ordinal(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Not multicast (224.0.0.0/4), not the limited broadcast, not 0.0.0.0 (isUnicast's IPv4 half, on the number). */
+/** Not multicast (224.0.0.0/4), not the limited broadcast, not 0.0.0.0. */
 function isUnicast4(addr: number): boolean {
   return addr >>> 28 !== 0xe && addr !== 0xffffffff && addr !== 0;
 }
@@ -296,6 +297,8 @@ function ipv6KeyText(key: string): string {
   return formatIpv6(bytes, 0);
 }
 
-function isUnicast(addr: string): boolean {
-  return !isGroupAddressText(addr) && addr !== '0.0.0.0' && addr !== '::';
+/** The address at `offset` is unicast (isUnicast4, isUnicast6), from its bytes. */
+function isUnicastAt(data: Uint8Array, offset: number, version: 4 | 6): boolean {
+  if (version === 6) return isUnicast6(data, offset);
+  return isUnicast4(((data[offset]! << 24) | (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!) >>> 0);
 }
